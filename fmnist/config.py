@@ -1,0 +1,248 @@
+"""params.yaml -> frozen dataclasses, validated before any heavy work.
+
+Every key is checked: an unknown key fails with a "did you mean" hint, a wrong type or an
+out-of-range value fails with the key's dotted path. Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+import yaml
+
+from fmnist.errors import ConfigError
+
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+SCHEDULES = ("constant", "step", "cosine", "one_cycle")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    source: str = "auto"  # auto | a folder | an https:// base URL
+    val_fraction: float = 0.1
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    rotation: float = 0.0  # max degrees either way
+    shift: float = 0.0  # max fraction of width/height
+    zoom: float = 0.0  # scale drawn from [1 - zoom, 1 + zoom]
+    shear: float = 0.0  # max degrees either way
+    horizontal_flip: bool = False
+    erasing: float = 0.0  # probability of erasing one random rectangle
+
+    @property
+    def enabled(self) -> bool:
+        return any((self.rotation, self.shift, self.zoom, self.shear, self.horizontal_flip, self.erasing))
+
+
+@dataclass(frozen=True)
+class VariantConfig:
+    name: str
+    architecture: str
+    model: Mapping[str, Any] = field(default_factory=lambda: types.MappingProxyType({}))
+    epochs: int = 10
+    batch_size: int = 128
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.0
+    momentum: float = 0.9
+    schedule: str = "constant"
+    warmup_epochs: float = 0.0
+    step_epochs: int = 5
+    step_factor: float = 0.5
+    early_stopping_patience: int = 0  # 0: train every epoch, still keep the best one
+    label_smoothing: float = 0.0
+    class_weights: bool = False
+    seed: int = 42
+    floor: float = 0.0  # the CI gate fails when test accuracy falls below this
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    deterministic: bool = True  # tf.config.experimental.enable_op_determinism
+    mixed_precision: bool = False  # float16 compute: for GPUs, slower on CPU
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    batch_size: int = 1024
+    samples: int = 25  # images in predictions.png / misclassified.png
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    ensemble_size: int = 3  # most members the validation-greedy ensemble may take
+
+
+@dataclass(frozen=True)
+class CIConfig:
+    max_accuracy_drop: float = 0.3  # percentage points vs the base revision
+
+
+@dataclass(frozen=True)
+class Params:
+    data: DataConfig
+    variants: Mapping[str, VariantConfig]
+    runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
+    evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+    compare: CompareConfig = field(default_factory=CompareConfig)
+    ci: CIConfig = field(default_factory=CIConfig)
+
+    def variant(self, name: str) -> VariantConfig:
+        if name not in self.variants:
+            raise ConfigError(f"unknown variant {name!r}{_hint(name, self.variants)}; known: {sorted(self.variants)}")
+        return self.variants[name]
+
+
+def _hint(key: str, known) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_type(key: str, value: Any, expected: type) -> Any:
+    if expected is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if expected is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        return value
+    if expected is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key}: expected a number, got {value!r}")
+        return float(value)
+    if expected is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected a string, got {value!r}")
+        return value
+    return value
+
+
+def _build(cls, raw: Any, prefix: str, **fixed: Any):
+    """Build dataclass `cls` from mapping `raw`, checking every key and scalar type."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{prefix}: expected a mapping, got {raw!r}")
+    hints = get_type_hints(cls)
+    known = [f.name for f in dataclasses.fields(cls) if f.name not in fixed]
+    values: dict[str, Any] = dict(fixed)
+    for key, value in raw.items():
+        dotted = f"{prefix}.{key}"
+        if key not in known:
+            raise ConfigError(f"{dotted}: unknown key{_hint(str(key), known)}; expected one of {known}")
+        expected = hints[key]
+        if expected is AugmentConfig:
+            values[key] = _build(AugmentConfig, value, dotted)
+        elif key == "model":
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{dotted}: expected a mapping of builder arguments, got {value!r}")
+            values[key] = types.MappingProxyType({k: tuple(v) if isinstance(v, list) else v for k, v in value.items()})
+        else:
+            values[key] = _check_type(dotted, value, expected)
+    return cls(**values)
+
+
+def _require(condition: bool, key: str, message: str) -> None:
+    if not condition:
+        raise ConfigError(f"{key}: {message}")
+
+
+def _validate_variant(v: VariantConfig) -> None:
+    p = f"variants.{v.name}"
+    _require(v.epochs > 0, f"{p}.epochs", f"must be > 0, got {v.epochs}")
+    _require(v.batch_size > 0, f"{p}.batch_size", f"must be > 0, got {v.batch_size}")
+    _require(v.learning_rate > 0, f"{p}.learning_rate", f"must be > 0, got {v.learning_rate}")
+    _require(v.weight_decay >= 0, f"{p}.weight_decay", f"must be >= 0, got {v.weight_decay}")
+    _require(0 <= v.momentum < 1, f"{p}.momentum", f"must be in [0, 1), got {v.momentum}")
+    _require(
+        v.optimizer in OPTIMIZERS,
+        f"{p}.optimizer",
+        f"unknown {v.optimizer!r}{_hint(v.optimizer, OPTIMIZERS)}; expected one of {list(OPTIMIZERS)}",
+    )
+    _require(
+        v.schedule in SCHEDULES,
+        f"{p}.schedule",
+        f"unknown {v.schedule!r}{_hint(v.schedule, SCHEDULES)}; expected one of {list(SCHEDULES)}",
+    )
+    _require(0 <= v.warmup_epochs < v.epochs, f"{p}.warmup_epochs", f"must be in [0, epochs), got {v.warmup_epochs}")
+    _require(v.step_epochs > 0, f"{p}.step_epochs", f"must be > 0, got {v.step_epochs}")
+    _require(0 < v.step_factor <= 1, f"{p}.step_factor", f"must be in (0, 1], got {v.step_factor}")
+    _require(v.early_stopping_patience >= 0, f"{p}.early_stopping_patience", "must be >= 0")
+    _require(0 <= v.label_smoothing < 1, f"{p}.label_smoothing", f"must be in [0, 1), got {v.label_smoothing}")
+    _require(0 <= v.floor <= 1, f"{p}.floor", f"must be a fraction in [0, 1], got {v.floor}")
+    a = v.augment
+    _require(0 <= a.rotation <= 180, f"{p}.augment.rotation", f"must be in [0, 180] degrees, got {a.rotation}")
+    _require(0 <= a.shift < 0.5, f"{p}.augment.shift", f"must be in [0, 0.5), got {a.shift}")
+    _require(0 <= a.zoom < 1, f"{p}.augment.zoom", f"must be in [0, 1), got {a.zoom}")
+    _require(0 <= a.shear < 60, f"{p}.augment.shear", f"must be in [0, 60) degrees, got {a.shear}")
+    _require(0 <= a.erasing <= 1, f"{p}.augment.erasing", f"must be a probability in [0, 1], got {a.erasing}")
+
+
+def parse_params(raw: Any) -> Params:
+    """Validate a params mapping (as loaded from YAML) and return frozen dataclasses."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"params: expected a mapping at the top level, got {type(raw).__name__}")
+    sections = {
+        "data": DataConfig,
+        "runtime": RuntimeConfig,
+        "evaluate": EvaluateConfig,
+        "compare": CompareConfig,
+        "ci": CIConfig,
+    }
+    for key in raw:
+        if key not in (*sections, "variants"):
+            raise ConfigError(f"{key}: unknown top-level key{_hint(str(key), [*sections, 'variants'])}")
+    built = {key: _build(cls, raw.get(key), key) for key, cls in sections.items()}
+    data: DataConfig = built["data"]
+    _require(0 < data.val_fraction <= 0.5, "data.val_fraction", f"must be in (0, 0.5], got {data.val_fraction}")
+    _require(bool(data.source.strip()), "data.source", "must not be empty")
+    _require(built["evaluate"].batch_size > 0, "evaluate.batch_size", "must be > 0")
+    _require(1 <= built["evaluate"].samples <= 100, "evaluate.samples", "must be in [1, 100]")
+    _require(built["compare"].ensemble_size >= 1, "compare.ensemble_size", "must be >= 1")
+    _require(built["ci"].max_accuracy_drop >= 0, "ci.max_accuracy_drop", "must be >= 0")
+
+    raw_variants = raw.get("variants")
+    if not isinstance(raw_variants, Mapping) or not raw_variants:
+        raise ConfigError("variants: expected a non-empty mapping of variant name -> settings")
+    variants = {}
+    for name, settings in raw_variants.items():
+        if not isinstance(name, str) or not name.replace("_", "").isalnum():
+            raise ConfigError(f"variants.{name}: variant names use letters, digits and '_' only")
+        settings = dict(settings or {})
+        architecture = settings.pop("architecture", name)
+        _check_type(f"variants.{name}.architecture", architecture, str)
+        variant = _build(VariantConfig, settings, f"variants.{name}", name=name, architecture=architecture)
+        _validate_variant(variant)
+        variants[name] = variant
+    return Params(variants=types.MappingProxyType(variants), **built)
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    """Read and validate params.yaml; YAML syntax errors name the line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(f"{path}:{where}: YAML syntax error: {problem}") from None
+    try:
+        return parse_params(raw)
+    except ConfigError as error:
+        raise ConfigError(f"{path}: {error}") from None

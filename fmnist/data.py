@@ -1,0 +1,197 @@
+"""Fashion-MNIST file formats: Zalando/Kaggle CSV and the official IDX archives.
+
+Readers validate everything and raise DataError naming the file, row and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import os
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from fmnist import IMAGE_SIZE, NUM_CLASSES
+from fmnist.errors import DataError
+from fmnist.io import write_bytes
+
+PIXELS = IMAGE_SIZE * IMAGE_SIZE
+CSV_HEADER = ["label", *(f"pixel{i}" for i in range(1, PIXELS + 1))]
+IDX_IMAGES_MAGIC = 0x00000803
+IDX_LABELS_MAGIC = 0x00000801
+
+
+def read_maybe_gzip(path: str | os.PathLike) -> bytes:
+    """Return the (decompressed) bytes of a file; .gz files are detected by their magic bytes."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: expected a file, found a folder") from None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            return gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as error:
+            raise DataError(f"{path}: corrupt or truncated gzip data ({error})") from None
+    return raw
+
+
+# ---------------------------------------------------------------- IDX
+
+
+def parse_idx(payload: bytes, name: str, expected_magic: int) -> np.ndarray:
+    """Parse IDX bytes (ubyte only) into an array of the shape the header declares."""
+    if len(payload) < 4:
+        raise DataError(f"{name}: too short for an IDX header ({len(payload)} bytes)")
+    magic = int.from_bytes(payload[:4], "big")
+    if magic != expected_magic:
+        raise DataError(f"{name}: IDX magic number 0x{magic:08x}, expected 0x{expected_magic:08x}")
+    ndim = magic & 0xFF
+    header = 4 + 4 * ndim
+    if len(payload) < header:
+        raise DataError(f"{name}: truncated IDX header")
+    shape = tuple(int.from_bytes(payload[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    count = int(np.prod(shape))
+    if len(payload) - header != count:
+        raise DataError(
+            f"{name}: IDX payload has {len(payload) - header} bytes, header dimensions {shape} need {count}"
+        )
+    return np.frombuffer(payload, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def read_idx_pair(images_path: Path, labels_path: Path, sha256: dict[str, str] | None = None):
+    """Read an images/labels IDX pair, optionally checking SHA-256 of the decompressed bytes."""
+    blobs = {}
+    for path in (images_path, labels_path):
+        blobs[path] = read_maybe_gzip(path)
+        expected = (sha256 or {}).get(path.name)
+        if expected is not None:
+            digest = hashlib.sha256(blobs[path]).hexdigest()
+            if digest != expected:
+                raise DataError(f"{path}: SHA-256 of decompressed content is {digest}, expected {expected}")
+    images = parse_idx(blobs[images_path], str(images_path), IDX_IMAGES_MAGIC)
+    labels = parse_idx(blobs[labels_path], str(labels_path), IDX_LABELS_MAGIC)
+    if images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
+        raise DataError(f"{images_path}: images have shape {images.shape}, expected (N, 28, 28)")
+    if labels.ndim != 1 or len(labels) != len(images):
+        raise DataError(f"{labels_path}: {labels.shape[0]} labels for {len(images)} images in {images_path}")
+    if labels.size and labels.max() >= NUM_CLASSES:
+        row = int(np.argmax(labels >= NUM_CLASSES))
+        raise DataError(f"{labels_path}: item {row}: label {labels[row]}, expected 0-9")
+    return images, labels
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def write_csv(path: str | os.PathLike, images: np.ndarray, labels: np.ndarray) -> None:
+    """Write the Kaggle/Zalando CSV layout (label,pixel1..pixel784) atomically."""
+    flat = images.reshape(len(images), PIXELS)
+    table = np.array([str(i) for i in range(256)])
+    lines = [",".join(CSV_HEADER)]
+    for label, row in zip(labels, flat, strict=True):
+        lines.append(f"{int(label)}," + ",".join(table[row]))
+    write_bytes(path, ("\n".join(lines) + "\n").encode("ascii"))
+
+
+def _diagnose_csv(text: str, name: str) -> DataError:
+    """Slow, precise pass that finds the first bad cell (only run after the fast path failed)."""
+    reader = csv.reader(io.StringIO(text))
+    for line_no, row in enumerate(reader, start=1):
+        cells = [cell.strip() for cell in row]
+        if line_no == 1:
+            if cells != CSV_HEADER:
+                got = ",".join(cells[:3]) + (",…" if len(cells) > 3 else "")
+                return DataError(
+                    f"{name}: row 1: header is {got!r} ({len(cells)} columns), "
+                    "expected 'label,pixel1,…,pixel784' (785 columns)"
+                )
+            continue
+        if not cells or cells == [""]:
+            return DataError(f"{name}: row {line_no}: blank line, expected 785 values")
+        if len(cells) != PIXELS + 1:
+            return DataError(f"{name}: row {line_no}: {len(cells)} columns, expected 785")
+        for col, cell in enumerate(cells):
+            column = CSV_HEADER[col]
+            limit = NUM_CLASSES - 1 if col == 0 else 255
+            what = "a label 0-9" if col == 0 else "an integer pixel 0-255"
+            if cell == "":
+                return DataError(f"{name}: row {line_no}, column {column}: blank cell, expected {what}")
+            if not (cell.isascii() and cell.isdigit()) or int(cell) > limit:
+                return DataError(f"{name}: row {line_no}, column {column}: {cell[:20]!r}, expected {what}")
+    return DataError(f"{name}: unreadable CSV")
+
+
+def parse_csv(payload: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Parse CSV bytes into (uint8 N×28×28 images, uint8 labels); errors name row and column."""
+    try:
+        text = payload.decode("utf-8-sig")  # tolerate a UTF-8 byte-order mark
+    except UnicodeDecodeError as error:
+        raise DataError(f"{name}: byte {error.start}: not UTF-8 text") from None
+    if not text.strip():
+        raise DataError(f"{name}: empty file, expected a header and at least one row")
+    first, _, body = text.partition("\n")
+    if [cell.strip() for cell in first.strip().split(",")] != CSV_HEADER:
+        raise _diagnose_csv(first, name)
+    if not body.strip():
+        raise DataError(f"{name}: header only, expected at least one data row")
+    # Fast path: numpy parses integers in C. Any irregularity makes it fail, and only then the
+    # slow pass runs to say exactly where.
+    try:
+        import pandas as pd
+
+        values = pd.read_csv(
+            io.StringIO(body),
+            header=None,
+            dtype=np.int64,
+            skipinitialspace=True,
+            skip_blank_lines=False,
+            engine="c",
+        ).to_numpy()
+    except (ValueError, TypeError, OverflowError, pd.errors.ParserError):
+        raise _diagnose_csv(text, name) from None
+    if values.ndim != 2 or values.shape[1] != PIXELS + 1:
+        raise _diagnose_csv(text, name)
+    labels, pixels = values[:, 0], values[:, 1:]
+    if labels.min() < 0 or labels.max() >= NUM_CLASSES or pixels.min() < 0 or pixels.max() > 255:
+        raise _diagnose_csv(text, name)
+    images = pixels.astype(np.uint8).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
+    return images, labels.astype(np.uint8)
+
+
+def read_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """Read a Fashion-MNIST CSV (plain or .csv.gz)."""
+    return parse_csv(read_maybe_gzip(path), str(path))
+
+
+# ---------------------------------------------------------------- splits and EDA
+
+
+def stratified_split(labels: np.ndarray, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded stratified split: (train indices, validation indices), each sorted."""
+    from sklearn.model_selection import train_test_split
+
+    indices = np.arange(len(labels))
+    train_idx, val_idx = train_test_split(indices, test_size=val_fraction, random_state=seed, stratify=labels)
+    return np.sort(train_idx), np.sort(val_idx)
+
+
+def duplicate_counts(train: np.ndarray, test: np.ndarray) -> dict[str, int]:
+    """Exact duplicate images inside train, and test images that also appear in train."""
+
+    def keys(images: np.ndarray) -> np.ndarray:
+        flat = np.ascontiguousarray(images.reshape(len(images), -1))
+        return flat.view(np.dtype((np.void, flat.shape[1]))).ravel()
+
+    train_keys, test_keys = keys(train), keys(test)
+    unique_train = np.unique(train_keys)
+    return {
+        "within_train": int(len(train_keys) - len(unique_train)),
+        "test_in_train": int(np.isin(test_keys, unique_train).sum()),
+    }

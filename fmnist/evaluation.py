@@ -1,0 +1,78 @@
+"""Classification metrics from a confusion matrix, and the validation-chosen ensemble."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fmnist import CLASS_NAMES, NUM_CLASSES
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
+    """Counts[actual, predicted]."""
+    index = y_true.astype(np.int64) * num_classes + y_pred.astype(np.int64)
+    return np.bincount(index, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
+
+
+def metrics_from_confusion(matrix: np.ndarray) -> dict:
+    """Accuracy, macro and per-class precision/recall/F1 (0 where a class is never predicted)."""
+    matrix = matrix.astype(np.float64)
+    true_positive = np.diag(matrix)
+    predicted, actual = matrix.sum(axis=0), matrix.sum(axis=1)
+    precision = np.divide(true_positive, predicted, out=np.zeros_like(true_positive), where=predicted > 0)
+    recall = np.divide(true_positive, actual, out=np.zeros_like(true_positive), where=actual > 0)
+    denominator = precision + recall
+    f1 = np.divide(2 * precision * recall, denominator, out=np.zeros_like(true_positive), where=denominator > 0)
+    total = matrix.sum()
+    return {
+        "accuracy": float(true_positive.sum() / total) if total else 0.0,
+        "macro_precision": float(precision.mean()),
+        "macro_recall": float(recall.mean()),
+        "macro_f1": float(f1.mean()),
+        "per_class": {
+            name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for name, p, r, f, s in zip(CLASS_NAMES, precision, recall, f1, actual, strict=True)
+        },
+    }
+
+
+def cross_entropy(probabilities: np.ndarray, y_true: np.ndarray) -> float:
+    picked = probabilities[np.arange(len(y_true)), y_true.astype(np.int64)]
+    return float(-np.mean(np.log(np.clip(picked, 1e-7, 1.0))))
+
+
+def evaluate_probabilities(probabilities: np.ndarray, y_true: np.ndarray) -> dict:
+    """All test metrics for one set of predicted class probabilities, rounded for diffs."""
+    y_pred = probabilities.argmax(axis=1)
+    result = metrics_from_confusion(confusion_matrix(y_true, y_pred))
+    result["loss"] = cross_entropy(probabilities, y_true)
+    return _rounded(result)
+
+
+def _rounded(value):
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    return round(value, 6) if isinstance(value, float) else value
+
+
+def greedy_ensemble(val_probabilities: dict[str, np.ndarray], y_val: np.ndarray, max_members: int) -> list[str]:
+    """Caruana-style forward selection on validation accuracy (members may repeat = weights).
+
+    Only validation predictions are looked at, so the test set stays untouched.
+    """
+    names = sorted(val_probabilities)
+    chosen: list[str] = []
+    total = np.zeros_like(next(iter(val_probabilities.values())), dtype=np.float64)
+    best_accuracy = -1.0
+    for _ in range(max_members):
+        scores = {name: float(((total + val_probabilities[name]).argmax(axis=1) == y_val).mean()) for name in names}
+        name = max(names, key=lambda n: (scores[n], -names.index(n)))
+        if scores[name] <= best_accuracy:
+            break
+        best_accuracy = scores[name]
+        chosen.append(name)
+        total += val_probabilities[name]
+    return chosen
+
+
+def ensemble_probabilities(probabilities: dict[str, np.ndarray], members: list[str]) -> np.ndarray:
+    return np.mean([probabilities[name] for name in members], axis=0)

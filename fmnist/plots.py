@@ -1,0 +1,101 @@
+"""Matplotlib figures (Agg backend, written atomically as PNG)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from fmnist import CLASS_NAMES
+from fmnist.io import atomic_path
+
+
+def save(figure, path: str | os.PathLike) -> None:
+    # Fixed metadata keeps the PNG bytes stable when the picture is unchanged.
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
+    plt.close(figure)
+
+
+def class_distribution(counts: Mapping[str, Sequence[int]], path: str | os.PathLike) -> None:
+    figure, axis = plt.subplots(figsize=(9, 4))
+    width = 0.8 / len(counts)
+    positions = np.arange(len(CLASS_NAMES))
+    for offset, (split, values) in enumerate(counts.items()):
+        axis.bar(positions + offset * width, values, width, label=split)
+    axis.set_xticks(positions + width * (len(counts) - 1) / 2, CLASS_NAMES, rotation=30, ha="right")
+    axis.set_ylabel("images")
+    axis.set_title("Images per class")
+    axis.legend()
+    save(figure, path)
+
+
+def image_grid(
+    images: np.ndarray,
+    titles: Sequence[str],
+    path: str | os.PathLike,
+    columns: int = 10,
+    suptitle: str = "",
+    colors: Sequence[str] | None = None,
+) -> None:
+    rows = max(int(np.ceil(len(images) / columns)), 1)
+    figure, axes = plt.subplots(rows, columns, figsize=(columns * 1.3, rows * 1.5))
+    for index, axis in enumerate(np.atleast_1d(axes).ravel()):
+        axis.axis("off")
+        if index < len(images):
+            axis.imshow(np.squeeze(images[index]), cmap="gray", vmin=0, vmax=images.max() or 1)
+            axis.set_title(titles[index], fontsize=7, color=(colors[index] if colors else "black"))
+    if suptitle:
+        figure.suptitle(suptitle)
+    save(figure, path)
+
+
+def samples_per_class(images: np.ndarray, labels: np.ndarray, path: str | os.PathLike, per_class: int = 8) -> None:
+    """One column per class: the first `per_class` images of each, titled with the class name."""
+    picks, titles = [], []
+    for row in range(per_class):
+        for label, name in enumerate(CLASS_NAMES):
+            members = np.flatnonzero(labels == label)
+            if row < len(members):
+                picks.append(images[members[row]])
+                titles.append(name)
+            else:
+                picks.append(np.zeros_like(images[0]))
+                titles.append("")
+    image_grid(np.stack(picks), titles, path, columns=len(CLASS_NAMES))
+
+
+def confusion(matrix: np.ndarray, path: str | os.PathLike, title: str) -> None:
+    figure, axis = plt.subplots(figsize=(8, 7))
+    axis.imshow(matrix, cmap="Blues")
+    for (row, col), value in np.ndenumerate(matrix):
+        color = "white" if value > matrix.max() / 2 else "black"
+        axis.text(col, row, str(value), ha="center", va="center", fontsize=7, color=color)
+    ticks = np.arange(len(CLASS_NAMES))
+    axis.set_xticks(ticks, CLASS_NAMES, rotation=45, ha="right")
+    axis.set_yticks(ticks, CLASS_NAMES)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("actual")
+    axis.set_title(title)
+    save(figure, path)
+
+
+def leaderboard(rows: Sequence[Mapping], path: str | os.PathLike) -> None:
+    """Test accuracy against training minutes, one labelled point per variant."""
+    figure, axis = plt.subplots(figsize=(8, 5))
+    for row in rows:
+        minutes = row["train_seconds"] / 60
+        axis.scatter(minutes, row["test_accuracy"] * 100, s=30)
+        axis.annotate(
+            row["name"], (minutes, row["test_accuracy"] * 100), fontsize=8, xytext=(4, 4), textcoords="offset points"
+        )
+    axis.set_xlabel("training wall time (minutes)")
+    axis.set_ylabel("test accuracy (%)")
+    axis.set_title("Fashion-MNIST: accuracy vs training time")
+    axis.grid(alpha=0.3)
+    save(figure, path)

@@ -1,0 +1,141 @@
+"""Where the raw data comes from: a user folder, Debian's package, or the official download.
+
+Whatever the source, the result is the two Zalando-layout CSVs the ingest stage reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from fmnist.data import read_csv, read_idx_pair, write_csv
+from fmnist.errors import DataError, SourceError
+from fmnist.io import atomic_path
+
+EXTERNAL_DIR = Path("data/external")
+SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
+DOWNLOAD_URL = "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"
+MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
+
+IDX_FILES = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
+# SHA-256 of the *decompressed* IDX bytes: archives recompressed by a distribution keep them.
+IDX_SHA256 = {
+    "train-images-idx3-ubyte.gz": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "train-labels-idx1-ubyte.gz": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "t10k-images-idx3-ubyte.gz": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "t10k-labels-idx1-ubyte.gz": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+CSV_NAMES = {"train": "fashion-mnist_train.csv", "test": "fashion-mnist_test.csv"}
+
+HOW_TO_PROVIDE = (
+    "no Fashion-MNIST data found. Provide it one of three ways: "
+    "(1) put fashion-mnist_train.csv and fashion-mnist_test.csv (or .csv.gz), "
+    f"or the four IDX .gz archives, in {EXTERNAL_DIR}/; "
+    "(2) apt-get install dataset-fashion-mnist (Debian, Ubuntu); "
+    "(3) allow downloads from the official URLs with data.source=auto or an https:// base URL"
+)
+
+
+def _csv_in(folder: Path, split: str) -> Path | None:
+    for name in (CSV_NAMES[split], CSV_NAMES[split] + ".gz"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def folder_kind(folder: Path) -> str | None:
+    """'csv' or 'idx' when the folder holds a complete copy of the data set, else None."""
+    if all(_csv_in(folder, split) for split in CSV_NAMES):
+        return "csv"
+    if all((folder / name).is_file() for pair in IDX_FILES.values() for name in pair):
+        return "idx"
+    return None
+
+
+def fetch_from_folder(folder: Path, outputs: dict[str, Path], verify: bool = True) -> str:
+    """Write the two CSVs from a folder of CSVs or IDX archives; returns a description."""
+    kind = folder_kind(folder)
+    if kind is None:
+        raise SourceError(
+            f"{folder}: expected {CSV_NAMES['train']} and {CSV_NAMES['test']} (.csv or .csv.gz) "
+            "or the four IDX .gz archives"
+        )
+    for split, output in outputs.items():
+        if kind == "csv":
+            source = _csv_in(folder, split)
+            read_csv(source)  # validate before copying, so a bad file fails here with its own name
+            with atomic_path(output) as tmp:
+                if source.suffix == ".gz":
+                    import gzip
+
+                    with gzip.open(source, "rb") as src, tmp.open("wb") as dst:
+                        shutil.copyfileobj(src, dst)
+                else:
+                    shutil.copyfile(source, tmp)
+        else:
+            images_name, labels_name = IDX_FILES[split]
+            images, labels = read_idx_pair(folder / images_name, folder / labels_name, IDX_SHA256 if verify else None)
+            write_csv(output, images, labels)
+    return f"{kind} files in {folder}"
+
+
+def download(
+    url: str, target: Path, sha256_decompressed: str | None, max_bytes: int = MAX_DOWNLOAD_BYTES, timeout: float = 60.0
+) -> None:
+    """HTTPS-only, size-capped download written atomically; a checksum mismatch keeps nothing."""
+    if urllib.parse.urlparse(url).scheme != "https":
+        raise SourceError(f"{url}: only https:// downloads are allowed")
+    try:
+        with atomic_path(target) as tmp:
+            with urllib.request.urlopen(url, timeout=timeout) as response, tmp.open("wb") as out:  # noqa: S310
+                size = 0
+                while chunk := response.read(1 << 20):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise SourceError(f"{url}: larger than the {max_bytes} byte cap")
+                    out.write(chunk)
+            if sha256_decompressed:
+                import gzip
+
+                digest = hashlib.sha256(gzip.decompress(tmp.read_bytes())).hexdigest()
+                if digest != sha256_decompressed:
+                    raise SourceError(
+                        f"{target.name}: SHA-256 {digest} does not match {sha256_decompressed}; file deleted"
+                    )
+    except (OSError, ValueError) as error:
+        raise SourceError(f"{url}: download failed ({error})") from None
+
+
+def fetch_by_download(base_url: str, cache_dir: Path, outputs: dict[str, Path]) -> str:
+    for pair in IDX_FILES.values():
+        for name in pair:
+            if not (cache_dir / name).is_file():
+                download(urllib.parse.urljoin(base_url, name), cache_dir / name, IDX_SHA256.get(name))
+    return fetch_from_folder(cache_dir, outputs) + f" (downloaded from {base_url})"
+
+
+def fetch(source: str, outputs: dict[str, Path], download_dir: Path = Path("data/download")) -> str:
+    """Resolve `data.source` and write the raw CSVs; returns where the data came from."""
+    if source == "auto":
+        for folder in (EXTERNAL_DIR, SYSTEM_DIR):
+            if folder_kind(folder):
+                return fetch_from_folder(folder, outputs)
+        try:
+            return fetch_by_download(DOWNLOAD_URL, download_dir, outputs)
+        except SourceError as error:
+            raise SourceError(f"{HOW_TO_PROVIDE} (download: {error})") from None
+    if "://" in source:
+        return fetch_by_download(source if source.endswith("/") else source + "/", download_dir, outputs)
+    folder = Path(source)
+    if not folder.is_dir():
+        raise SourceError(f"data.source: {source!r} is not a folder, an https:// URL or 'auto'")
+    try:
+        return fetch_from_folder(folder, outputs)
+    except DataError:
+        raise

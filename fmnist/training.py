@@ -1,0 +1,211 @@
+"""Optimizers, learning-rate schedules, the tf.data input pipeline and the fit loop."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from fmnist import NUM_CLASSES
+from fmnist.augment import augment_batch
+from fmnist.config import RuntimeConfig, VariantConfig
+from fmnist.models import build_model
+
+
+@keras.saving.register_keras_serializable(package="fmnist")
+class WarmupSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """Per-step learning rate: linear warm-up, then constant, step, cosine or one-cycle decay.
+
+    one_cycle: 30 % of the steps ramp from peak/25 up to the peak, the rest anneal (cosine)
+    down to peak/1e4 (Smith & Topin's super-convergence recipe).
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        peak: float,
+        total_steps: int,
+        warmup_steps: int = 0,
+        step_every: int = 1,
+        step_factor: float = 0.5,
+    ):
+        self.kind, self.peak, self.total_steps = kind, float(peak), int(total_steps)
+        self.warmup_steps, self.step_every, self.step_factor = int(warmup_steps), int(step_every), float(step_factor)
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32)
+        peak, total = self.peak, float(max(self.total_steps, 1))
+        if self.kind == "one_cycle":
+            up = max(round(0.3 * total), 1)
+            start, end = peak / 25.0, peak / 1e4
+            rising = start + (peak - start) * step / up
+            progress = tf.clip_by_value((step - up) / max(total - up, 1.0), 0.0, 1.0)
+            falling = end + (peak - end) * 0.5 * (1 + tf.cos(math.pi * progress))
+            return tf.where(step < up, rising, falling)
+        warm = float(self.warmup_steps)
+        after = tf.maximum(step - warm, 0.0)
+        if self.kind == "cosine":
+            progress = tf.clip_by_value(after / max(total - warm, 1.0), 0.0, 1.0)
+            rate = peak * 0.5 * (1 + tf.cos(math.pi * progress))
+        elif self.kind == "step":
+            rate = peak * tf.pow(self.step_factor, tf.floor(after / float(self.step_every)))
+        else:
+            rate = tf.constant(peak)
+        if self.warmup_steps:
+            rate = tf.where(step < warm, peak * (step + 1) / warm, rate)
+        return rate
+
+    def get_config(self):
+        return {
+            "kind": self.kind,
+            "peak": self.peak,
+            "total_steps": self.total_steps,
+            "warmup_steps": self.warmup_steps,
+            "step_every": self.step_every,
+            "step_factor": self.step_factor,
+        }
+
+
+def make_optimizer(v: VariantConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    schedule = WarmupSchedule(
+        v.schedule,
+        v.learning_rate,
+        total_steps=v.epochs * steps_per_epoch,
+        warmup_steps=round(v.warmup_epochs * steps_per_epoch),
+        step_every=v.step_epochs * steps_per_epoch,
+        step_factor=v.step_factor,
+    )
+    if v.optimizer == "adam":
+        return keras.optimizers.Adam(schedule)
+    if v.optimizer == "adamw":
+        return keras.optimizers.AdamW(schedule, weight_decay=v.weight_decay)
+    if v.optimizer == "sgd":
+        return keras.optimizers.SGD(schedule, momentum=v.momentum, nesterov=True, weight_decay=v.weight_decay or None)
+    return keras.optimizers.RMSprop(schedule, momentum=v.momentum, weight_decay=v.weight_decay or None)
+
+
+def class_weight_vector(labels: np.ndarray, enabled: bool) -> np.ndarray:
+    """Inverse-frequency weights normalised to mean 1 (all ones when disabled)."""
+    if not enabled:
+        return np.ones(NUM_CLASSES, dtype=np.float32)
+    counts = np.bincount(labels, minlength=NUM_CLASSES).astype(np.float64)
+    weights = np.where(counts > 0, counts.sum() / (NUM_CLASSES * np.maximum(counts, 1)), 0.0)
+    return weights.astype(np.float32)
+
+
+def train_dataset(x: np.ndarray, y: np.ndarray, v: VariantConfig) -> tuple[tf.data.Dataset, int]:
+    """Endless shuffled, augmented batches: (images, one-hot labels, sample weights)."""
+    batch_size = min(v.batch_size, len(x))
+    steps_per_epoch = max(len(x) // batch_size, 1)
+    images = tf.constant(x[..., None] if x.ndim == 3 else x, dtype=tf.float32)
+    labels = tf.constant(y.astype(np.int32))
+    weights = tf.constant(class_weight_vector(y, v.class_weights))
+    # Shuffle indices, not images: one gather per batch instead of per-element copies.
+    indices = tf.data.Dataset.range(len(x)).shuffle(len(x), seed=v.seed, reshuffle_each_iteration=True)
+    batches = indices.repeat().batch(batch_size, drop_remainder=True)
+
+    def load(step, index):
+        batch_images = augment_batch(tf.gather(images, index), tf.stack([v.seed, step]), v.augment)
+        batch_labels = tf.gather(labels, index)
+        return batch_images, tf.one_hot(batch_labels, NUM_CLASSES), tf.gather(weights, batch_labels)
+
+    dataset = tf.data.Dataset.zip(tf.data.Dataset.counter(), batches)
+    return dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE), steps_per_epoch
+
+
+def eval_dataset(x: np.ndarray, y: np.ndarray, batch_size: int = 1024) -> tf.data.Dataset:
+    x = x[..., None] if x.ndim == 3 else x
+    return tf.data.Dataset.from_tensor_slices((x.astype(np.float32), tf.one_hot(y, NUM_CLASSES))).batch(batch_size)
+
+
+class BestEpoch(keras.callbacks.Callback):
+    """Keep the weights of the best validation-accuracy epoch; optionally stop early."""
+
+    def __init__(self, patience: int = 0):
+        super().__init__()
+        self.patience, self.best, self.best_epoch, self.best_weights, self.wait = patience, -1.0, -1, None, 0
+        self.epochs_run = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        # Log the rate the optimizer used, so DVCLive plots it (it runs after this callback).
+        logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        self.epochs_run = epoch + 1
+        accuracy = float(logs.get("val_accuracy", -1.0))
+        if accuracy > self.best:
+            self.best, self.best_epoch, self.wait = accuracy, epoch, 0
+            self.best_weights = self.model.get_weights()
+        else:
+            self.wait += 1
+            if self.patience and self.wait >= self.patience:
+                self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    model: keras.Model
+    metrics: dict
+
+
+def configure_runtime(runtime: RuntimeConfig, seed: int) -> None:
+    keras.utils.set_random_seed(seed)
+    if runtime.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    if runtime.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+
+
+def train_variant(
+    v: VariantConfig,
+    data: dict[str, np.ndarray],
+    runtime: RuntimeConfig,
+    live_dir: Path | None = None,
+    verbose: int = 2,
+) -> TrainResult:
+    """Train one variant on data['x_train'], selecting the best epoch on data['x_val']."""
+    configure_runtime(runtime, v.seed)
+    model = build_model(v.architecture, v.model, name=v.name)
+    train, steps_per_epoch = train_dataset(data["x_train"], data["y_train"], v)
+    val = eval_dataset(data["x_val"], data["y_val"])
+    model.compile(
+        optimizer=make_optimizer(v, steps_per_epoch),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=v.label_smoothing),
+        metrics=["accuracy"],
+        jit_compile=False,  # XLA is slower than oneDNN on CPU
+    )
+    best = BestEpoch(v.early_stopping_patience)
+    callbacks: list[keras.callbacks.Callback] = [best]
+    if live_dir is not None:
+        from dvclive import Live
+        from dvclive.keras import DVCLiveCallback
+
+        callbacks.append(DVCLiveCallback(live=Live(str(live_dir), save_dvc_exp=False, dvcyaml=None)))
+    started = time.perf_counter()
+    model.fit(
+        train,
+        validation_data=val,
+        epochs=v.epochs,
+        steps_per_epoch=steps_per_epoch,
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    seconds = time.perf_counter() - started
+    images_seen = best.epochs_run * steps_per_epoch * min(v.batch_size, len(data["x_train"]))
+    metrics = {
+        "epochs_run": best.epochs_run,
+        "best_epoch": best.best_epoch + 1,
+        "best_val_accuracy": round(best.best, 6),
+        "train_seconds": round(seconds, 2),
+        "params": int(model.count_params()),
+        "images_per_second": round(images_seen / seconds, 1),
+    }
+    return TrainResult(model=model, metrics=metrics)

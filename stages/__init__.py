@@ -1,0 +1,1 @@
+"""Thin DVC stage entry points: parse paths from dvc.yaml, load params, call the package."""

@@ -1,0 +1,90 @@
+"""DVC stage `compare`: leaderboard, validation-chosen ensemble, and the best model."""
+
+import argparse
+import shutil
+from pathlib import Path
+
+from fmnist import plots
+from fmnist.config import load_params
+from fmnist.errors import exit_on_error
+from fmnist.evaluation import ensemble_probabilities, evaluate_probabilities, greedy_ensemble
+from fmnist.io import atomic_dir, load_npz, read_json, write_json
+
+
+def leaderboard_rows(names, eval_dir: Path, train_dir: Path) -> list[dict]:
+    rows = []
+    for name in names:
+        evaluation, training = read_json(eval_dir / f"{name}.json"), read_json(train_dir / f"{name}.json")
+        rows.append(
+            {
+                "name": name,
+                "test_accuracy": evaluation["accuracy"],
+                "macro_f1": evaluation["macro_f1"],
+                "val_accuracy": evaluation["val_accuracy"],
+                "params": training["params"],
+                "train_seconds": training["train_seconds"],
+            }
+        )
+    return sorted(rows, key=lambda row: -row["val_accuracy"])
+
+
+@exit_on_error
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--params", default="params.yaml")
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--eval-dir", type=Path, required=True)
+    parser.add_argument("--train-dir", type=Path, required=True)
+    parser.add_argument("--predictions-dir", type=Path, required=True)
+    parser.add_argument("--models-dir", type=Path, required=True)
+    parser.add_argument("--summary", type=Path, required=True)
+    parser.add_argument("--plots-dir", type=Path, required=True)
+    parser.add_argument("--best-dir", type=Path, required=True)
+    args = parser.parse_args()
+    params = load_params(args.params)
+    names = list(params.variants)
+    rows = leaderboard_rows(names, args.eval_dir, args.train_dir)
+
+    y_val = load_npz(args.data_dir / "val.npz", ("y",))["y"]
+    y_test = load_npz(args.data_dir / "test.npz", ("y",))["y"]
+    predictions = {name: load_npz(args.predictions_dir / f"{name}.npz", ("val", "test")) for name in names}
+    members = greedy_ensemble({n: p["val"] for n, p in predictions.items()}, y_val, params.compare.ensemble_size)
+    ensemble_test = evaluate_probabilities(
+        ensemble_probabilities({n: p["test"] for n, p in predictions.items()}, members), y_test
+    )
+    ensemble_val = evaluate_probabilities(
+        ensemble_probabilities({n: p["val"] for n, p in predictions.items()}, members), y_val
+    )
+
+    best = rows[0]  # chosen on validation accuracy, never on test
+    with atomic_dir(args.best_dir) as tmp:
+        shutil.copyfile(args.models_dir / best["name"] / "model.keras", tmp / "model.keras")
+        write_json(
+            tmp / "info.json",
+            {"variant": best["name"], "val_accuracy": best["val_accuracy"], "test_accuracy": best["test_accuracy"]},
+        )
+    summary = {
+        "best_variant": best["name"],
+        "best_test_accuracy": best["test_accuracy"],
+        "variants": {row["name"]: {k: v for k, v in row.items() if k != "name"} for row in rows},
+        "ensemble": {
+            "members": members,
+            "test_accuracy": ensemble_test["accuracy"],
+            "macro_f1": ensemble_test["macro_f1"],
+            "val_accuracy": ensemble_val["accuracy"],
+            "params": sum(next(r["params"] for r in rows if r["name"] == m) for m in set(members)),
+            "train_seconds": round(
+                sum(next(r["train_seconds"] for r in rows if r["name"] == m) for m in set(members)), 2
+            ),
+        },
+    }
+    write_json(args.summary, summary)
+    plots.leaderboard([*rows, {"name": "ensemble", **summary["ensemble"]}], args.plots_dir / "leaderboard.png")
+    print(
+        f"compare: best {best['name']} (val {best['val_accuracy']:.4f}, test {best['test_accuracy']:.4f}); "
+        f"ensemble {members} test {ensemble_test['accuracy']:.4f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""DVC stage `preprocess`: stratified validation split of train, scaling to [0, 1]."""
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from fmnist.config import load_params
+from fmnist.data import stratified_split
+from fmnist.errors import exit_on_error
+from fmnist.io import load_npz, save_npz
+
+
+def scale(images: np.ndarray) -> np.ndarray:
+    return (images.astype(np.float32) / 255.0)[..., None]
+
+
+@exit_on_error
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--params", default="params.yaml")
+    parser.add_argument("--in-dir", type=Path, required=True)
+    parser.add_argument("--out-dir", type=Path, required=True, help="writes train/val/test.npz")
+    args = parser.parse_args()
+    data = load_params(args.params).data
+    train = load_npz(args.in_dir / "train.npz", ("x", "y"))
+    test = load_npz(args.in_dir / "test.npz", ("x", "y"))
+    train_idx, val_idx = stratified_split(train["y"], data.val_fraction, data.seed)
+    outputs = {
+        "train": (train["x"][train_idx], train["y"][train_idx]),
+        "val": (train["x"][val_idx], train["y"][val_idx]),
+        "test": (test["x"], test["y"]),
+    }
+    for split, (images, labels) in outputs.items():
+        save_npz(args.out_dir / f"{split}.npz", x=scale(images), y=labels)
+    print("preprocess: " + ", ".join(f"{s} {len(y)}" for s, (_, y) in outputs.items()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""DVC stage `train@<variant>`: fit one variant, keep its best validation epoch."""
+
+import argparse
+import shutil
+from pathlib import Path
+
+from fmnist.config import load_params
+from fmnist.errors import exit_on_error
+from fmnist.io import atomic_dir, load_npz, write_json
+
+
+@exit_on_error
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--params", default="params.yaml")
+    parser.add_argument("--variant", required=True)
+    parser.add_argument("--data-dir", type=Path, required=True, help="folder with train.npz and val.npz")
+    parser.add_argument("--model-dir", type=Path, required=True, help="writes model.keras")
+    parser.add_argument("--metrics", type=Path, required=True, help="training summary JSON")
+    parser.add_argument("--live-dir", type=Path, required=True, help="DVCLive per-epoch curves")
+    args = parser.parse_args()
+    params = load_params(args.params)
+    variant = params.variant(args.variant)
+
+    from fmnist.training import train_variant  # imports TensorFlow: only after validation
+
+    train = load_npz(args.data_dir / "train.npz", ("x", "y"))
+    val = load_npz(args.data_dir / "val.npz", ("x", "y"))
+    data = {"x_train": train["x"], "y_train": train["y"], "x_val": val["x"], "y_val": val["y"]}
+    with atomic_dir(args.live_dir) as live_tmp, atomic_dir(args.model_dir) as model_tmp:
+        result = train_variant(variant, data, params.runtime, live_dir=live_tmp)
+        result.model.save(model_tmp / "model.keras")
+        # The summary DVCLive keeps beside the curves repeats metrics/train/<variant>.json.
+        (live_tmp / "metrics.json").unlink(missing_ok=True)
+        shutil.rmtree(live_tmp / "static", ignore_errors=True)
+    write_json(args.metrics, result.metrics)
+    print(f"train@{variant.name}: " + ", ".join(f"{k}={v}" for k, v in result.metrics.items()))
+
+
+if __name__ == "__main__":
+    main()

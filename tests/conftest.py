@@ -1,0 +1,25 @@
+import gzip
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fmnist  # noqa: F401  sets the TensorFlow environment before anything imports it
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fmnist.data import read_csv
+
+FIXTURE = Path(__file__).parent / "fixtures" / "mini"
+
+
+@pytest.fixture(scope="session")
+def fixture_train() -> tuple[np.ndarray, np.ndarray]:
+    """500 real Fashion-MNIST training images (50 per class) and their labels."""
+    return read_csv(FIXTURE / "fashion-mnist_train.csv.gz")
+
+
+@pytest.fixture(scope="session")
+def fixture_csv_text() -> str:
+    return gzip.decompress((FIXTURE / "fashion-mnist_train.csv.gz").read_bytes()).decode()

@@ -1,0 +1,63 @@
+"""Helpers for the end-to-end tests: a throw-away git + DVC copy of the repo on the fixture."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "fixtures" / "mini"
+COPY = ["dvc.yaml", "params.yaml", "stages", "fmnist", "pyproject.toml", ".dvc/config", ".dvcignore", ".gitignore"]
+
+
+def run(cmd: list[str], cwd: Path, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def tiny_params(params: dict, source: str, epochs: int = 1) -> dict:
+    """The repo's params, pointed at the fixture, with every variant shortened to `epochs`."""
+    params["data"]["source"] = source
+    for variant in params["variants"].values():
+        variant["epochs"] = epochs
+        variant["batch_size"] = min(variant.get("batch_size", 128), 64)
+        variant.pop("warmup_epochs", None)
+        variant.pop("early_stopping_patience", None)
+    return params
+
+
+def make_repo(target: Path, epochs: int = 1, variants: list[str] | None = None) -> Path:
+    """Copy the pipeline into `target` as a fresh git repo whose data source is the fixture."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in COPY:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+        elif source.exists():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    params = yaml.safe_load((target / "params.yaml").read_text())
+    params = tiny_params(params, str(FIXTURE), epochs)
+    if variants is not None:
+        params["variants"] = {name: params["variants"][name] for name in variants}
+    (target / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["git", "init", "-q"], target)
+    run(["git", "config", "user.email", "test@example.com"], target)
+    run(["git", "config", "user.name", "fmnist tests"], target)
+    run(["git", "add", "-A"], target)
+    run(["git", "commit", "-qm", "pipeline on the fixture"], target)
+    return target
+
+
+def idx_bytes(array, magic: int) -> bytes:
+    """Serialise a uint8 array in IDX format (big-endian dimensions after the magic number)."""
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    return header + array.astype("uint8").tobytes()

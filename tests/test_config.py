@@ -1,0 +1,83 @@
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fmnist.config import load_params, parse_params
+from fmnist.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW = yaml.safe_load((ROOT / "params.yaml").read_text())
+
+
+def with_change(path: str, value):
+    raw = copy.deepcopy(RAW)
+    *parents, last = path.split(".")
+    node = raw
+    for key in parents:
+        node = node[key]
+    node[last] = value
+    return raw
+
+
+def test_repo_params_are_valid():
+    params = load_params(ROOT / "params.yaml")
+    assert "champion" in params.variants
+    champion = params.variant("champion")
+    assert champion.architecture == "resnet"
+    assert champion.model["widths"] == (32, 64, 128)
+    assert params.variant("mlp_a").architecture == "mlp_a"
+    assert 0 < params.data.val_fraction <= 0.5
+
+
+def test_params_are_frozen():
+    params = parse_params(RAW)
+    with pytest.raises(AttributeError):
+        params.data.seed = 1
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("data.val_fraction", 0.0, "data.val_fraction: must be in (0, 0.5]"),
+        ("data.val_fraction", 0.7, "data.val_fraction: must be in (0, 0.5]"),
+        ("data.seed", "x", "data.seed: expected an integer"),
+        ("data.sourse", "auto", "data.sourse: unknown key (did you mean 'source'?)"),
+        ("variants.mlp_a.epochs", 0, "variants.mlp_a.epochs: must be > 0"),
+        ("variants.mlp_a.epochs", 1.5, "variants.mlp_a.epochs: expected an integer"),
+        ("variants.mlp_a.epochs", True, "variants.mlp_a.epochs: expected an integer"),
+        ("variants.mlp_a.learning_rate", -0.1, "variants.mlp_a.learning_rate: must be > 0"),
+        ("variants.mlp_a.learning_rate", "fast", "variants.mlp_a.learning_rate: expected a number"),
+        ("variants.mlp_a.optimizer", "adamm", "unknown 'adamm' (did you mean 'adam'?)"),
+        ("variants.mlp_a.schedule", "onecycle", "unknown 'onecycle' (did you mean 'one_cycle'?)"),
+        ("variants.mlp_a.batchsize", 3, "variants.mlp_a.batchsize: unknown key (did you mean 'batch_size'?)"),
+        ("variants.mlp_a.augment.rotaton", 3, "variants.mlp_a.augment.rotaton: unknown key (did you mean 'rotation'?)"),
+        ("variants.mlp_a.augment.erasing", 2, "variants.mlp_a.augment.erasing: must be a probability"),
+        ("variants.mlp_a.label_smoothing", 1.0, "variants.mlp_a.label_smoothing: must be in [0, 1)"),
+        ("variants.mlp_a.model", [1], "variants.mlp_a.model: expected a mapping"),
+        ("variants", {}, "variants: expected a non-empty mapping"),
+        ("trainer", {}, "trainer: unknown top-level key"),
+    ],
+)
+def test_invalid_params_name_the_key(path, value, message):
+    with pytest.raises(ConfigError) as error:
+        parse_params(with_change(path, value))
+    assert message in str(error.value)
+
+
+def test_unknown_variant_suggests_a_name():
+    with pytest.raises(ConfigError, match=r"unknown variant 'champoin' \(did you mean 'champion'\?\)"):
+        parse_params(RAW).variant("champoin")
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("data:\n  source: auto\n  seed: [1, 2\nvariants: {}\n")
+    with pytest.raises(ConfigError, match=r"params.yaml: line \d+, column \d+: YAML syntax error"):
+        load_params(path)
+
+
+def test_missing_params_file(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        load_params(tmp_path / "params.yaml")

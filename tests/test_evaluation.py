@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+
+from fmnist import CLASS_NAMES
+from fmnist.evaluation import (
+    confusion_matrix,
+    cross_entropy,
+    evaluate_probabilities,
+    greedy_ensemble,
+    metrics_from_confusion,
+)
+
+
+def test_confusion_matrix_counts_actual_by_predicted():
+    matrix = confusion_matrix(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 1]), num_classes=3)
+    assert matrix.tolist() == [[1, 1, 0], [0, 1, 0], [0, 1, 0]]
+
+
+def test_metrics_on_a_known_confusion_matrix():
+    matrix = np.zeros((10, 10), dtype=int)
+    matrix[0, 0], matrix[0, 1] = 8, 2  # class 0: 8 right, 2 called class 1
+    matrix[1, 1] = 10
+    for label in range(2, 10):
+        matrix[label, label] = 10
+    result = metrics_from_confusion(matrix)
+    assert result["accuracy"] == pytest.approx(98 / 100)
+    assert result["per_class"][CLASS_NAMES[0]]["recall"] == pytest.approx(0.8)
+    assert result["per_class"][CLASS_NAMES[0]]["precision"] == pytest.approx(1.0)
+    assert result["per_class"][CLASS_NAMES[1]]["precision"] == pytest.approx(10 / 12)
+    f1_0 = 2 * 0.8 / 1.8
+    f1_1 = 2 * (10 / 12) / (10 / 12 + 1)
+    assert result["macro_f1"] == pytest.approx((f1_0 + f1_1 + 8) / 10)
+    assert result["per_class"][CLASS_NAMES[0]]["support"] == 10
+
+
+def test_metrics_when_a_class_is_never_predicted():
+    matrix = np.zeros((10, 10), dtype=int)
+    matrix[:, 0] = 5  # everything predicted as class 0
+    result = metrics_from_confusion(matrix)
+    assert result["accuracy"] == pytest.approx(0.1)
+    assert result["per_class"][CLASS_NAMES[3]]["precision"] == 0.0
+    assert result["per_class"][CLASS_NAMES[0]]["recall"] == 1.0
+
+
+def test_evaluate_probabilities_and_loss():
+    probabilities = np.full((4, 10), 0.05)
+    probabilities[np.arange(4), [0, 1, 2, 4]] = 0.55
+    labels = np.array([0, 1, 2, 3])
+    result = evaluate_probabilities(probabilities, labels)
+    assert result["accuracy"] == pytest.approx(0.75)
+    assert result["loss"] == pytest.approx(cross_entropy(probabilities, labels))
+    assert result["loss"] == pytest.approx(-(3 * np.log(0.55) + np.log(0.05)) / 4, rel=1e-5)
+
+
+def test_greedy_ensemble_uses_validation_only():
+    labels = np.array([0, 1, 2, 3])
+    good = np.eye(10)[[0, 1, 2, 9]] * 0.6 + 0.04
+    complementary = np.eye(10)[[9, 9, 9, 3]] * 0.5 + 0.05
+    bad = np.eye(10)[[5, 5, 5, 5]]
+    members = greedy_ensemble({"good": good, "comp": complementary, "bad": bad}, labels, max_members=3)
+    assert members[0] == "good"
+    assert "bad" not in members
+    assert greedy_ensemble({"good": good}, labels, max_members=1) == ["good"]

@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+from fmnist.errors import DataError
+from fmnist.io import atomic_dir, atomic_path, load_npz, read_json, save_npz, write_json
+
+
+def test_atomic_path_keeps_old_file_on_failure(tmp_path):
+    target = tmp_path / "out.json"
+    write_json(target, {"a": 1})
+    before = target.read_bytes()
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("boom")
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_atomic_dir_swaps_only_on_success(tmp_path):
+    target = tmp_path / "model"
+    with atomic_dir(target) as tmp:
+        (tmp / "a").write_text("1")
+    with pytest.raises(RuntimeError), atomic_dir(target) as tmp:
+        (tmp / "b").write_text("2")
+        raise RuntimeError("boom")
+    assert sorted(p.name for p in target.iterdir()) == ["a"]
+    with atomic_dir(target) as tmp:
+        (tmp / "c").write_text("3")
+    assert sorted(p.name for p in target.iterdir()) == ["c"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_npz_is_byte_stable_and_safe(tmp_path):
+    arrays = {"x": np.arange(12, dtype=np.float32).reshape(3, 4), "y": np.array([1, 2, 3], np.uint8)}
+    save_npz(tmp_path / "a.npz", **arrays)
+    save_npz(tmp_path / "b.npz", **arrays)
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
+    loaded = load_npz(tmp_path / "a.npz", ("x", "y"))
+    np.testing.assert_array_equal(loaded["x"], arrays["x"])
+    with pytest.raises(DataError, match="missing array"):
+        load_npz(tmp_path / "a.npz", ("z",))
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(DataError, match=r"not a readable \.npz"):
+        load_npz(tmp_path / "bad.npz", ("x",))
+    # Object arrays would need pickle: refused.
+    np.savez(tmp_path / "obj.npz", x=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(DataError):
+        load_npz(tmp_path / "obj.npz", ("x",))
+
+
+def test_read_json_errors(tmp_path):
+    (tmp_path / "bad.json").write_text("{\n  'a': 1}")
+    with pytest.raises(DataError, match=r"bad.json: line 2: not valid JSON"):
+        read_json(tmp_path / "bad.json")
+    with pytest.raises(DataError, match="file not found"):
+        read_json(tmp_path / "none.json")

@@ -1,0 +1,81 @@
+import gzip
+import shutil
+
+import numpy as np
+import pytest
+from helpers import FIXTURE, idx_bytes
+
+from fmnist.data import IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, read_csv
+from fmnist.errors import DataError, SourceError
+from fmnist.sources import IDX_FILES, download, fetch, fetch_from_folder, folder_kind
+
+
+def write_idx_folder(folder, images, labels):
+    folder.mkdir(parents=True, exist_ok=True)
+    for split in ("train", "test"):
+        images_name, labels_name = IDX_FILES[split]
+        (folder / images_name).write_bytes(gzip.compress(idx_bytes(images, IDX_IMAGES_MAGIC)))
+        (folder / labels_name).write_bytes(gzip.compress(idx_bytes(labels, IDX_LABELS_MAGIC)))
+
+
+def outputs(tmp_path):
+    return {"train": tmp_path / "raw" / "train.csv", "test": tmp_path / "raw" / "test.csv"}
+
+
+def test_fetch_from_csv_folder(tmp_path, fixture_train):
+    out = outputs(tmp_path)
+    assert folder_kind(FIXTURE) == "csv"
+    description = fetch(str(FIXTURE), out)
+    assert "csv files" in description
+    images, _ = read_csv(out["train"])
+    np.testing.assert_array_equal(images, fixture_train[0])
+
+
+def test_fetch_from_idx_folder_converts_to_csv(tmp_path, fixture_train):
+    images, labels = fixture_train
+    folder = tmp_path / "idx"
+    write_idx_folder(folder, images[:20], labels[:20])
+    out = outputs(tmp_path)
+    assert "idx files" in fetch_from_folder(folder, out, verify=False)
+    again, again_labels = read_csv(out["test"])
+    np.testing.assert_array_equal(again, images[:20])
+    np.testing.assert_array_equal(again_labels, labels[:20])
+    # With verification on, these synthetic archives fail the official checksums.
+    with pytest.raises(DataError, match="SHA-256"):
+        fetch_from_folder(folder, out, verify=True)
+
+
+def test_bad_csv_in_source_folder_is_named_and_nothing_written(tmp_path):
+    folder = tmp_path / "src"
+    shutil.copytree(FIXTURE, folder)
+    (folder / "fashion-mnist_test.csv.gz").write_bytes(gzip.compress(b"label,pixel1\n1,2\n"))
+    out = outputs(tmp_path)
+    with pytest.raises(DataError, match=r"fashion-mnist_test\.csv\.gz: row 1: header"):
+        fetch_from_folder(folder, out)
+    assert not out["test"].exists()
+
+
+def test_source_must_be_folder_url_or_auto(tmp_path):
+    with pytest.raises(SourceError, match=r"is not a folder, an https:// URL or 'auto'"):
+        fetch(str(tmp_path / "missing"), outputs(tmp_path))
+    with pytest.raises(SourceError, match=r"expected fashion-mnist_train\.csv"):
+        fetch(str(tmp_path), outputs(tmp_path))
+
+
+def test_download_refuses_plain_http(tmp_path):
+    with pytest.raises(SourceError, match="only https://"):
+        download("http://example.com/x.gz", tmp_path / "x.gz", None)
+    assert not (tmp_path / "x.gz").exists()
+
+
+def test_auto_without_any_source_lists_three_ways(tmp_path, monkeypatch):
+    import fmnist.sources as sources
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sources, "SYSTEM_DIR", tmp_path / "no-system-copy")
+    monkeypatch.setattr(sources, "DOWNLOAD_URL", "https://127.0.0.1:9/")  # refused at once, no network
+    with pytest.raises(SourceError) as error:
+        fetch("auto", outputs(tmp_path), download_dir=tmp_path / "dl")
+    message = str(error.value)
+    assert "(1)" in message and "(2) apt-get install dataset-fashion-mnist" in message and "(3)" in message
+    assert not (tmp_path / "dl" / "train-images-idx3-ubyte.gz").exists()
