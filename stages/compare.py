@@ -9,6 +9,7 @@ from fmnist.config import load_params
 from fmnist.errors import exit_on_error
 from fmnist.evaluation import ensemble_probabilities, evaluate_probabilities, greedy_ensemble
 from fmnist.io import atomic_dir, load_npz, read_json, write_json
+from fmnist.system import machine_info
 
 
 def leaderboard_rows(names, eval_dir: Path, train_dir: Path) -> list[dict]:
@@ -44,6 +45,8 @@ def main() -> None:
     params = load_params(args.params)
     names = list(params.variants)
     rows = leaderboard_rows(names, args.eval_dir, args.train_dir)
+    for row in rows:
+        row["floor"] = params.variants[row["name"]].floor
 
     y_val = load_npz(args.data_dir / "val.npz", ("y",))["y"]
     y_test = load_npz(args.data_dir / "test.npz", ("y",))["y"]
@@ -64,6 +67,7 @@ def main() -> None:
             {"variant": best["name"], "val_accuracy": best["val_accuracy"], "test_accuracy": best["test_accuracy"]},
         )
     summary = {
+        "machine": machine_info(),
         "best_variant": best["name"],
         "best_test_accuracy": best["test_accuracy"],
         "variants": {row["name"]: {k: v for k, v in row.items() if k != "name"} for row in rows},

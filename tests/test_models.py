@@ -1,0 +1,65 @@
+import pytest
+
+from fmnist.errors import ConfigError
+from fmnist.models import REGISTRY, build_model
+
+# Parameter counts are architectural facts; the MLP ones are spelled out by hand.
+EXPECTED_PARAMS = {
+    "mlp_a": 784 * 128 + 128 + 128 * 10 + 10,
+    "mlp_b": 784 * 512 + 512 + 512 * 256 + 256 + 256 * 10 + 10,
+    "ann": 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10,
+    # conv 3*3*1*32+32, conv 3*3*32*64+64, dense 7*7*64*128+128, dense 128*10+10
+    "cnn_basic": 320 + 18496 + 401536 + 1290,
+    "cnn_advanced": 468778,
+    "cnn_enhanced": 1868618,
+    "resnet": 309418,
+}
+
+
+def test_every_architecture_has_an_expected_count():
+    assert set(REGISTRY) == set(EXPECTED_PARAMS)
+
+
+@pytest.mark.parametrize("architecture", sorted(EXPECTED_PARAMS))
+def test_builder_output_shape_and_params(architecture):
+    model = build_model(architecture)
+    assert model.input_shape == (None, 28, 28, 1)
+    assert model.output_shape == (None, 10)
+    assert model.count_params() == EXPECTED_PARAMS[architecture]
+    # No Lambda layers: models must load with safe_mode=True.
+    assert all(type(layer).__name__ != "Lambda" for layer in model.layers)
+
+
+def test_builder_options_change_the_model():
+    small = build_model("resnet", {"stem_filters": 16, "widths": (16, 32, 64), "blocks": (1, 1, 1)})
+    assert small.count_params() < EXPECTED_PARAMS["resnet"]
+    wide = build_model("mlp_a", {"hidden_units": (256,), "dropout_rates": (0.1,)})
+    assert wide.count_params() == 784 * 256 + 256 + 256 * 10 + 10
+
+
+def test_unknown_architecture_and_option_fail_loudly():
+    with pytest.raises(ConfigError, match=r"unknown architecture 'resnett' \(did you mean 'resnet'\?\)"):
+        build_model("resnett")
+    with pytest.raises(ConfigError, match=r"model.widht: not an argument of build_resnet \(did you mean 'widths'\?\)"):
+        build_model("resnet", {"widht": (8,)})
+    with pytest.raises(ConfigError, match="widths .* and blocks .* must have the same length"):
+        build_model("resnet", {"widths": (8, 16), "blocks": (1,)})
+
+
+def test_model_save_and_safe_load(tmp_path):
+    from fmnist.errors import ModelFileError
+    from fmnist.models import load_model
+
+    model = build_model("mlp_a")
+    model.save(tmp_path / "model.keras")
+    loaded = load_model(tmp_path)
+    assert loaded.count_params() == model.count_params()
+    with pytest.raises(ModelFileError, match="model file not found"):
+        load_model(tmp_path / "missing")
+    (tmp_path / "junk.keras").write_bytes(b"hello")
+    with pytest.raises(ModelFileError, match="not a Keras .keras archive"):
+        load_model(tmp_path / "junk.keras")
+    truncated = tmp_path / "truncated.keras"
+    truncated.write_bytes((tmp_path / "model.keras").read_bytes()[:2000])
+    with pytest.raises(ModelFileError):
+        load_model(truncated)

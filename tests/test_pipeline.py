@@ -1,0 +1,87 @@
+"""End to end: `dvc repro` on the committed fixture in a throw-away git repo (marked slow)."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from helpers import make_repo, run
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    path = make_repo(tmp_path_factory.mktemp("pipeline") / "repo", epochs=1)
+    run(["dvc", "repro"], path, timeout=1200)
+    run(["git", "add", "-A"], path)
+    run(["git", "commit", "-qm", "first run"], path)
+    return path
+
+
+def variants(repo: Path) -> list[str]:
+    return list(yaml.safe_load((repo / "params.yaml").read_text())["variants"])
+
+
+def test_every_declared_output_exists(repo):
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())
+    outs = [out["path"] for stage in lock["stages"].values() for out in stage.get("outs", [])]
+    assert len(outs) > 40
+    for path in outs:
+        assert (repo / path).exists(), path
+    for name in variants(repo):
+        assert (repo / "models" / "variants" / name / "model.keras").is_file()
+        for picture in ("confusion.png", "predictions.png", "misclassified.png", "confusion.csv"):
+            assert (repo / "plots" / "eval" / name / picture).is_file()
+        assert (repo / "plots" / "augment" / f"{name}.png").is_file()
+        assert (repo / "plots" / "train" / name / "plots" / "metrics" / "eval" / "accuracy.tsv").is_file()
+    assert (repo / "models" / "best" / "model.keras").is_file()
+    assert run(["dvc", "status"], repo).stdout.strip().endswith("up to date.")
+
+
+def test_metrics_are_fractions(repo):
+    for name in variants(repo):
+        evaluation = json.loads((repo / "metrics" / "eval" / f"{name}.json").read_text())
+        for key in ("accuracy", "macro_f1", "macro_precision", "macro_recall", "val_accuracy"):
+            assert 0.0 <= evaluation[key] <= 1.0, (name, key)
+        assert evaluation["loss"] > 0
+        training = json.loads((repo / "metrics" / "train" / f"{name}.json").read_text())
+        assert training["epochs_run"] == 1 and training["params"] > 0
+    summary = json.loads((repo / "metrics" / "summary.json").read_text())
+    assert set(summary["variants"]) == set(variants(repo))
+    assert summary["ensemble"]["members"] and 0 <= summary["ensemble"]["test_accuracy"] <= 1
+    data = json.loads((repo / "metrics" / "data.json").read_text())
+    assert data["train"]["rows"] == 500 and data["test"]["rows"] == 200
+
+
+def test_metrics_show_and_plots_render(repo):
+    shown = json.loads(run(["dvc", "metrics", "show", "--json"], repo).stdout)
+    assert "metrics/eval/champion.json" in json.dumps(shown)
+    rendered = json.loads(run(["dvc", "plots", "show", "--json"], repo).stdout)
+    assert not rendered.get("errors"), rendered.get("errors")
+    kinds = {path: entries[0]["type"] for path, entries in rendered["data"].items()}
+    for name in variants(repo):
+        assert kinds[f"plots/eval/{name}/confusion.csv"] == "vega"
+        assert kinds[f"plots/eval/{name}/confusion.png"] == "image"
+        assert kinds[f"plots/train/{name}/plots/metrics/eval/accuracy.tsv"] == "vega"
+    assert kinds["plots/compare/leaderboard.png"] == "image"
+    run(["dvc", "plots", "show", "-o", "dvc_plots"], repo)
+    html = (repo / "dvc_plots" / "index.html").read_text()
+    assert "confusion_csv" in html and "leaderboard.png" in html
+
+
+def test_param_change_reruns_only_that_variant_and_diff_reports_it(repo):
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["variants"]["mlp_a"]["learning_rate"] = 0.02
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    output = run(["dvc", "repro"], repo).stdout
+    ran = sorted(line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage"))
+    assert ran == ["compare", "evaluate@mlp_a", "train@mlp_a"]
+    run(["git", "add", "-A"], repo)
+    run(["git", "commit", "-qm", "mlp_a: higher learning rate"], repo)
+    diff = json.loads(run(["dvc", "metrics", "diff", "HEAD~1", "HEAD", "--json"], repo).stdout)
+    assert "metrics/eval/mlp_a.json" in diff
+    assert "metrics/eval/cnn_basic.json" not in diff
+    params_diff = run(["dvc", "params", "diff", "HEAD~1", "HEAD"], repo).stdout
+    assert "variants.mlp_a.learning_rate" in params_diff and "0.02" in params_diff
+    assert "up to date" in run(["dvc", "status"], repo).stdout

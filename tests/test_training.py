@@ -1,0 +1,88 @@
+import numpy as np
+import pytest
+
+from fmnist.config import AugmentConfig, RuntimeConfig, VariantConfig
+from fmnist.training import WarmupSchedule, class_weight_vector, train_dataset, train_variant
+
+
+def rates(kind: str, total: int = 100, **kwargs) -> np.ndarray:
+    schedule = WarmupSchedule(kind, 0.01, total_steps=total, **kwargs)
+    return np.array([float(schedule(step)) for step in range(total)])
+
+
+def test_one_cycle_rises_to_peak_then_anneals():
+    lr = rates("one_cycle")
+    peak_step = int(lr.argmax())
+    assert 25 <= peak_step <= 35
+    assert lr.max() == pytest.approx(0.01, rel=1e-3)
+    assert lr[0] == pytest.approx(0.01 / 25, rel=1e-3)
+    assert lr[-1] < 0.01 / 100
+    assert np.all(np.diff(lr[peak_step:]) <= 1e-12)
+
+
+def test_cosine_with_warmup_and_step_and_constant():
+    cosine = rates("cosine", warmup_steps=10)
+    assert cosine[0] < cosine[9] and cosine[10] == pytest.approx(0.01, rel=1e-3)
+    assert cosine[-1] < 0.001
+    step = rates("step", step_every=30, step_factor=0.5)
+    assert step[29] == pytest.approx(0.01) and step[30] == pytest.approx(0.005) and step[90] == pytest.approx(0.00125)
+    assert np.allclose(rates("constant"), 0.01)
+
+
+def test_schedule_round_trips_through_config():
+    schedule = WarmupSchedule("cosine", 0.1, 50, warmup_steps=5)
+    clone = WarmupSchedule(**schedule.get_config())
+    assert float(clone(20)) == pytest.approx(float(schedule(20)))
+
+
+def test_class_weights():
+    labels = np.array([0] * 30 + [1] * 10)
+    weights = class_weight_vector(labels, enabled=True)
+    assert weights[1] == pytest.approx(3 * weights[0])
+    assert weights[2] == 0.0
+    assert np.all(class_weight_vector(labels, enabled=False) == 1.0)
+
+
+def test_train_dataset_batches_are_shuffled_and_complete(fixture_train):
+    images, labels = fixture_train
+    variant = VariantConfig(name="t", architecture="mlp_a", batch_size=100, augment=AugmentConfig(horizontal_flip=True))
+    dataset, steps = train_dataset(images.astype(np.float32) / 255, labels, variant)
+    assert steps == 5
+    batches = list(dataset.take(steps))
+    x, y, w = batches[0]
+    assert x.shape == (100, 28, 28, 1) and y.shape == (100, 10) and w.shape == (100,)
+    seen = np.concatenate([b[1].numpy().argmax(1) for b in batches])
+    assert np.bincount(seen).tolist() == [50] * 10  # one epoch = every image once
+    assert not np.array_equal(seen, labels)
+
+
+def tiny_data(fixture_train):
+    images, labels = fixture_train
+    x = images.astype(np.float32)[..., None] / 255
+    return {"x_train": x[:400], "y_train": labels[:400], "x_val": x[400:], "y_val": labels[400:]}
+
+
+def test_train_variant_learns_and_is_reproducible(fixture_train, tmp_path):
+    variant = VariantConfig(name="mlp_a", architecture="mlp_a", epochs=3, batch_size=32, schedule="one_cycle",
+                            learning_rate=0.003)
+    data = tiny_data(fixture_train)
+    first = train_variant(variant, data, RuntimeConfig(), live_dir=tmp_path / "live", verbose=0)
+    second = train_variant(variant, data, RuntimeConfig(), verbose=0)
+    metrics = first.metrics
+    assert metrics["epochs_run"] == 3 and 1 <= metrics["best_epoch"] <= 3
+    assert metrics["best_val_accuracy"] > 0.3  # 10 classes: chance is 0.1
+    assert metrics["params"] == 101770
+    for a, b in zip(first.model.get_weights(), second.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert metrics["best_val_accuracy"] == second.metrics["best_val_accuracy"]
+    curves = tmp_path / "live" / "plots" / "metrics"
+    for name in ("train/accuracy", "eval/accuracy", "train/loss", "eval/loss", "train/learning_rate"):
+        assert len((curves / f"{name}.tsv").read_text().splitlines()) == 4  # header + 3 epochs
+
+
+def test_early_stopping_keeps_best_epoch(fixture_train):
+    variant = VariantConfig(name="t", architecture="mlp_a", epochs=30, batch_size=32, learning_rate=0.5,
+                            optimizer="sgd", early_stopping_patience=2)
+    result = train_variant(variant, tiny_data(fixture_train), RuntimeConfig(), verbose=0)
+    assert result.metrics["epochs_run"] < 30
+    assert result.metrics["best_epoch"] <= result.metrics["epochs_run"]
