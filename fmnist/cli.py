@@ -53,6 +53,28 @@ def update_readme(readme: Path, summary: dict) -> bool:
     return new != text
 
 
+def build_report(current: dict, base: dict | None, base_rev: str, params_diff: str, problems: list[str]) -> str:
+    from fmnist.gate import metric_changes
+
+    lines = ["## fmnist run report", "", "### Leaderboard", "", results_table(current), ""]
+    lines += [f"### Changes against `{base_rev}`", ""]
+    lines += metric_changes(current, base) if base else [f"No metrics/summary.json at `{base_rev}`."]
+    lines += ["", "### Parameters changed", "", params_diff.strip() or "No parameter changes.", ""]
+    lines += ["### Plots", "", "![leaderboard](plots/compare/leaderboard.png)"]
+    best = current["best_variant"]
+    lines += [f"![confusion matrix of {best}](plots/eval/{best}/confusion.png)", ""]
+    lines += ["### Regression gate", ""]
+    lines += [f"- ❌ {problem}" for problem in problems] or ["- ✅ passed"]
+    return "\n".join(lines) + "\n"
+
+
+def _params_diff(base_rev: str) -> str:
+    import subprocess
+
+    result = subprocess.run(["dvc", "params", "diff", base_rev, "--md"], capture_output=True, text=True, check=False)
+    return result.stdout if result.returncode == 0 else f"(dvc params diff failed: {result.stderr.strip()[:200]})"
+
+
 @exit_on_error
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="fmnist", description="Tools around the fmnist DVC pipeline.")
@@ -60,7 +82,35 @@ def main(argv: list[str] | None = None) -> None:
     results = commands.add_parser("results", help="print the results table from metrics/summary.json")
     results.add_argument("--summary", type=Path, default=Path("metrics/summary.json"))
     results.add_argument("--update-readme", type=Path, metavar="README", help="rewrite the table block in README")
+    for name, text in (
+        ("gate", "fail when accuracy regressed against a base revision"),
+        ("report", "markdown report: leaderboard, metric and param changes, gate"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("--base", default="HEAD", help="git revision to compare with (default HEAD)")
+        command.add_argument("--summary", type=Path, default=Path("metrics/summary.json"))
+        command.add_argument("--params", type=Path, default=Path("params.yaml"))
+        if name == "report":
+            command.add_argument("--out", type=Path, help="also write the report to this file")
     args = parser.parse_args(argv)
+    if args.command in ("gate", "report"):
+        from fmnist.config import load_params
+        from fmnist.gate import gate, summary_at
+
+        current, base = read_json(args.summary), summary_at(args.base)
+        problems = gate(current, base, load_params(args.params).ci.max_accuracy_drop)
+        if args.command == "report":
+            report = build_report(current, base, args.base, _params_diff(args.base), problems)
+            if args.out:
+                write_text(args.out, report)
+            print(report, end="")
+            return
+        for problem in problems:
+            print(f"gate: {problem}")
+        if problems:
+            raise SystemExit(1)
+        print(f"gate: passed (best {current['best_test_accuracy']:.2%}, base {args.base})")
+        return
     if args.command == "results":
         summary = read_json(args.summary)
         if args.update_readme:

@@ -103,6 +103,12 @@ class Params:
         return self.variants[name]
 
 
+def _name(key: Any) -> str:
+    """A key as it can be shown on one line (odd keys, e.g. with newlines, are quoted)."""
+    text = str(key)
+    return text if text.replace("_", "").replace("-", "").isalnum() else repr(key)
+
+
 def _hint(key: str, known) -> str:
     close = difflib.get_close_matches(key, list(known), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -138,7 +144,7 @@ def _build(cls, raw: Any, prefix: str, **fixed: Any):
     known = [f.name for f in dataclasses.fields(cls) if f.name not in fixed]
     values: dict[str, Any] = dict(fixed)
     for key, value in raw.items():
-        dotted = f"{prefix}.{key}"
+        dotted = f"{prefix}.{_name(key)}"
         if key not in known:
             raise ConfigError(f"{dotted}: unknown key{_hint(str(key), known)}; expected one of {known}")
         expected = hints[key]
@@ -202,7 +208,7 @@ def parse_params(raw: Any) -> Params:
     }
     for key in raw:
         if key not in (*sections, "variants"):
-            raise ConfigError(f"{key}: unknown top-level key{_hint(str(key), [*sections, 'variants'])}")
+            raise ConfigError(f"{_name(key)}: unknown top-level key{_hint(str(key), [*sections, 'variants'])}")
     built = {key: _build(cls, raw.get(key), key) for key, cls in sections.items()}
     data: DataConfig = built["data"]
     _require(0 < data.val_fraction <= 0.5, "data.val_fraction", f"must be in (0, 0.5], got {data.val_fraction}")
@@ -218,7 +224,7 @@ def parse_params(raw: Any) -> Params:
     variants = {}
     for name, settings in raw_variants.items():
         if not isinstance(name, str) or not name.replace("_", "").isalnum():
-            raise ConfigError(f"variants.{name}: variant names use letters, digits and '_' only")
+            raise ConfigError(f"variants.{_name(name)}: variant names use letters, digits and '_' only")
         settings = dict(settings or {})
         architecture = settings.pop("architecture", name)
         _check_type(f"variants.{name}.architecture", architecture, str)

@@ -13,13 +13,30 @@ SUMMARY = {
     "best_variant": "b",
     "best_test_accuracy": 0.93,
     "variants": {
-        "b": {"test_accuracy": 0.93, "macro_f1": 0.929, "val_accuracy": 0.94, "params": 1000, "train_seconds": 120.0,
-              "floor": 0.92},
-        "a": {"test_accuracy": 0.85, "macro_f1": 0.849, "val_accuracy": 0.86, "params": 50, "train_seconds": 6.0,
-              "floor": 0.88},
+        "b": {
+            "test_accuracy": 0.93,
+            "macro_f1": 0.929,
+            "val_accuracy": 0.94,
+            "params": 1000,
+            "train_seconds": 120.0,
+            "floor": 0.92,
+        },
+        "a": {
+            "test_accuracy": 0.85,
+            "macro_f1": 0.849,
+            "val_accuracy": 0.86,
+            "params": 50,
+            "train_seconds": 6.0,
+            "floor": 0.88,
+        },
     },
-    "ensemble": {"members": ["b", "a"], "test_accuracy": 0.935, "macro_f1": 0.934, "params": 1050,
-                 "train_seconds": 126.0},
+    "ensemble": {
+        "members": ["b", "a"],
+        "test_accuracy": 0.935,
+        "macro_f1": 0.934,
+        "params": 1050,
+        "train_seconds": 126.0,
+    },
 }
 
 

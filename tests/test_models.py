@@ -42,7 +42,7 @@ def test_unknown_architecture_and_option_fail_loudly():
         build_model("resnett")
     with pytest.raises(ConfigError, match=r"model.widht: not an argument of build_resnet \(did you mean 'widths'\?\)"):
         build_model("resnet", {"widht": (8,)})
-    with pytest.raises(ConfigError, match="widths .* and blocks .* must have the same length"):
+    with pytest.raises(ConfigError, match=r"widths .* and blocks .* must have the same length"):
         build_model("resnet", {"widths": (8, 16), "blocks": (1,)})
 
 
@@ -57,7 +57,7 @@ def test_model_save_and_safe_load(tmp_path):
     with pytest.raises(ModelFileError, match="model file not found"):
         load_model(tmp_path / "missing")
     (tmp_path / "junk.keras").write_bytes(b"hello")
-    with pytest.raises(ModelFileError, match="not a Keras .keras archive"):
+    with pytest.raises(ModelFileError, match=r"not a Keras \.keras archive"):
         load_model(tmp_path / "junk.keras")
     truncated = tmp_path / "truncated.keras"
     truncated.write_bytes((tmp_path / "model.keras").read_bytes()[:2000])

@@ -16,8 +16,18 @@ def test_fetch_and_ingest_on_fixture_then_bad_csv_keeps_outputs(tmp_path):
     repo = make_repo(tmp_path / "repo", variants=["mlp_a"])
     raw = ["--train", "data/raw/train.csv", "--test", "data/raw/test.csv"]
     stage(repo, "fetch", *raw, check=True)
-    ingest = ["--train-csv", "data/raw/train.csv", "--test-csv", "data/raw/test.csv", "--out-dir", "data/interim",
-              "--metrics", "metrics/data.json", "--plots-dir", "plots/data"]
+    ingest = [
+        "--train-csv",
+        "data/raw/train.csv",
+        "--test-csv",
+        "data/raw/test.csv",
+        "--out-dir",
+        "data/interim",
+        "--metrics",
+        "metrics/data.json",
+        "--plots-dir",
+        "plots/data",
+    ]
     stage(repo, "ingest", *ingest, check=True)
     before = (repo / "metrics" / "data.json").read_bytes()
     npz_before = (repo / "data" / "interim" / "train.npz").read_bytes()
@@ -29,7 +39,8 @@ def test_fetch_and_ingest_on_fixture_then_bad_csv_keeps_outputs(tmp_path):
     (repo / "data" / "raw" / "test.csv").write_text("\n".join(lines) + "\n")
     result = stage(repo, "ingest", *ingest)
     assert result.returncode == 2
-    assert result.stderr.strip() == "error: data/raw/test.csv: row 8, column pixel100: 'abc', expected an integer pixel 0-255"
+    expected = "error: data/raw/test.csv: row 8, column pixel100: 'abc', expected an integer pixel 0-255"
+    assert result.stderr.strip() == expected
     assert (repo / "metrics" / "data.json").read_bytes() == before
     assert (repo / "data" / "interim" / "train.npz").read_bytes() == npz_before
 
@@ -49,8 +60,20 @@ def test_fetch_reports_bad_source_in_one_line(tmp_path):
 
 def test_unknown_variant_and_bad_params_fail_before_work(tmp_path):
     repo = make_repo(tmp_path / "repo", variants=["mlp_a"])
-    result = stage(repo, "train", "--variant", "mlp_c", "--data-dir", "x", "--model-dir", "m", "--metrics", "t.json",
-                   "--live-dir", "l")
+    result = stage(
+        repo,
+        "train",
+        "--variant",
+        "mlp_c",
+        "--data-dir",
+        "x",
+        "--model-dir",
+        "m",
+        "--metrics",
+        "t.json",
+        "--live-dir",
+        "l",
+    )
     assert result.returncode == 2
     assert "unknown variant 'mlp_c' (did you mean 'mlp_a'?)" in result.stderr
     (repo / "params.yaml").write_text((repo / "params.yaml").read_text().replace("epochs: 1", "epochs: -1"))

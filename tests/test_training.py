@@ -63,8 +63,9 @@ def tiny_data(fixture_train):
 
 
 def test_train_variant_learns_and_is_reproducible(fixture_train, tmp_path):
-    variant = VariantConfig(name="mlp_a", architecture="mlp_a", epochs=3, batch_size=32, schedule="one_cycle",
-                            learning_rate=0.003)
+    variant = VariantConfig(
+        name="mlp_a", architecture="mlp_a", epochs=3, batch_size=32, schedule="one_cycle", learning_rate=0.003
+    )
     data = tiny_data(fixture_train)
     first = train_variant(variant, data, RuntimeConfig(), live_dir=tmp_path / "live", verbose=0)
     second = train_variant(variant, data, RuntimeConfig(), verbose=0)
@@ -81,8 +82,15 @@ def test_train_variant_learns_and_is_reproducible(fixture_train, tmp_path):
 
 
 def test_early_stopping_keeps_best_epoch(fixture_train):
-    variant = VariantConfig(name="t", architecture="mlp_a", epochs=30, batch_size=32, learning_rate=0.5,
-                            optimizer="sgd", early_stopping_patience=2)
+    variant = VariantConfig(
+        name="t",
+        architecture="mlp_a",
+        epochs=30,
+        batch_size=32,
+        learning_rate=0.5,
+        optimizer="sgd",
+        early_stopping_patience=2,
+    )
     result = train_variant(variant, tiny_data(fixture_train), RuntimeConfig(), verbose=0)
     assert result.metrics["epochs_run"] < 30
     assert result.metrics["best_epoch"] <= result.metrics["epochs_run"]
