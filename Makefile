@@ -14,6 +14,7 @@ help:
 	@echo "make repro   - set up, then run the whole DVC pipeline (dvc repro)"
 	@echo "make test    - set up, then run the test suite"
 	@echo "make lint    - ruff check + format check"
+	@echo "make bench   - speed benchmark -> metrics/bench.json, plots/bench/"
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +44,10 @@ test: setup data
 
 test-fast: setup
 	pytest -q -m "not slow"
+
+# Speed benchmark on the trained pipeline's data (run `make repro` first).
+bench: setup
+	python -m fmnist.bench
 
 lint: setup
 	ruff check .

@@ -63,3 +63,14 @@ def test_model_save_and_safe_load(tmp_path):
     truncated.write_bytes((tmp_path / "model.keras").read_bytes()[:2000])
     with pytest.raises(ModelFileError):
         load_model(truncated)
+
+
+def test_flop_counts_match_hand_computation():
+    from fmnist.flops import forward_flops, training_flops
+
+    assert forward_flops(build_model("mlp_a")) == 2 * (784 * 128 + 128 * 10)
+    # same-padded 3x3 convs: 28*28*9*1*32 and 14*14*9*32*64 MACs, then 3136*128 and 128*10
+    expected = 2 * (28 * 28 * 9 * 32 + 14 * 14 * 9 * 32 * 64 + 3136 * 128 + 128 * 10)
+    model = build_model("cnn_basic")
+    assert forward_flops(model) == expected
+    assert training_flops(model) == 3 * expected

@@ -1,0 +1,192 @@
+"""Speed benchmark: matmul peak, training images/s and MFU per conv variant, time-to-accuracy,
+and the published enhanced-CNN recipe timed in the same run for a speed-up ratio.
+
+    python -m fmnist.bench [--steps 40] [--out metrics/bench.json] [--plot plots/bench/time_to_accuracy.png]
+
+Time-to-accuracy curves come from the training stage's own DVCLive logs (validation accuracy
+and elapsed seconds per epoch), so the benchmark does not retrain the champion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from fmnist.errors import exit_on_error
+from fmnist.io import load_npz, write_json
+
+CONV_ARCHITECTURES = ("cnn_basic", "cnn_advanced", "cnn_enhanced", "resnet")
+
+
+def matmul_peak(size: int = 2048, repeats: int = 20) -> float:
+    """Sustained fp32 GFLOP/s of a large matmul: the machine's practical peak."""
+    import tensorflow as tf
+
+    a = tf.random.stateless_normal([size, size], seed=[1, 2])
+    b = tf.random.stateless_normal([size, size], seed=[3, 4])
+    matmul = tf.function(tf.matmul)
+    matmul(a, b).numpy()
+    best = 0.0
+    for _ in range(3):
+        started = time.perf_counter()
+        for _ in range(repeats):
+            c = matmul(a, b)
+        c.numpy()
+        best = max(best, 2 * size**3 * repeats / (time.perf_counter() - started) / 1e9)
+    return best
+
+
+def training_throughput(variant, x: np.ndarray, y: np.ndarray, steps: int) -> float:
+    """Images/s of the real training step (input pipeline and augmentation included)."""
+    import keras
+
+    from fmnist.models import build_model
+    from fmnist.training import make_optimizer, train_dataset
+
+    keras.utils.set_random_seed(variant.seed)
+    model = build_model(variant.architecture, variant.model)
+    dataset, steps_per_epoch = train_dataset(x, y, variant)
+    model.compile(
+        optimizer=make_optimizer(variant, steps_per_epoch), loss="categorical_crossentropy", jit_compile=False
+    )
+    model.fit(dataset, steps_per_epoch=5, epochs=1, verbose=0)  # build and warm up
+    started = time.perf_counter()
+    model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
+    return steps * min(variant.batch_size, len(x)) / (time.perf_counter() - started)
+
+
+def time_to_accuracy(live_dir: Path) -> list[tuple[float, float]]:
+    """(elapsed seconds, validation accuracy) per epoch from a train stage's DVCLive folder."""
+    metrics = live_dir / "plots" / "metrics"
+
+    def column(path: Path) -> dict[int, float]:
+        with path.open() as handle:
+            rows = list(csv.DictReader(handle, delimiter="\t"))
+        value = next((key for key in rows[0] if key not in ("step", "timestamp")), "") if rows else ""
+        return {int(row["step"]): float(row[value]) for row in rows}
+
+    seconds_path, accuracy_path = metrics / "train" / "elapsed_seconds.tsv", metrics / "eval" / "accuracy.tsv"
+    if not (seconds_path.exists() and accuracy_path.exists()):
+        return []
+    seconds, accuracy = column(seconds_path), column(accuracy_path)
+    return [(seconds[step], accuracy[step]) for step in sorted(accuracy) if step in seconds]
+
+
+def published_recipe_throughput(steps: int) -> float:
+    """The enhanced CNN trained the published way, in a subprocess without the oneDNN flag:
+    batch 64, Adam 5e-4, per-image augmentation in Python (as Keras 2's ImageDataGenerator did)."""
+    env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "0"}
+    code = f"from fmnist.bench import _published_worker; print(_published_worker({steps}))"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def _published_worker(steps: int) -> float:
+    import keras
+    import tensorflow as tf
+    from scipy import ndimage
+
+    from fmnist.models import build_model
+
+    rng = np.random.default_rng(0)
+    data = load_npz("data/processed/train.npz", ("x", "y"))
+    x, y = data["x"], data["y"]
+
+    def augment_one(image: np.ndarray) -> np.ndarray:
+        angle = np.deg2rad(rng.uniform(-15, 15))
+        shear = np.deg2rad(rng.uniform(-10, 10))
+        zoom = rng.uniform(0.9, 1.1)
+        matrix = np.array([[np.cos(angle), -np.sin(angle + shear)], [np.sin(angle), np.cos(angle + shear)]]) / zoom
+        center = np.array([13.5, 13.5])
+        offset = center - matrix @ center + rng.uniform(-2.8, 2.8, size=2)
+        out = ndimage.affine_transform(image[..., 0], matrix, offset=offset, order=1, mode="constant")
+        return (out[:, ::-1] if rng.random() < 0.5 else out)[..., None]
+
+    def batches():
+        while True:
+            index = rng.integers(0, len(x), size=64)
+            yield np.stack([augment_one(x[i]) for i in index]), keras.utils.to_categorical(y[index], 10)
+
+    dataset = tf.data.Dataset.from_generator(
+        batches, output_signature=(tf.TensorSpec([64, 28, 28, 1], tf.float32), tf.TensorSpec([64, 10], tf.float32))
+    )
+    model = build_model("cnn_enhanced")
+    model.compile(optimizer=keras.optimizers.Adam(5e-4), loss="categorical_crossentropy", jit_compile=False)
+    model.fit(dataset, steps_per_epoch=5, epochs=1, verbose=0)
+    started = time.perf_counter()
+    model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
+    return steps * 64 / (time.perf_counter() - started)
+
+
+def run(params_path: Path, data_dir: Path, live_root: Path, steps: int) -> dict:
+    from fmnist.config import load_params
+    from fmnist.flops import training_flops
+    from fmnist.models import build_model
+    from fmnist.system import machine_info
+
+    params = load_params(params_path)
+    train = load_npz(data_dir / "train.npz", ("x", "y"))
+    peak = matmul_peak()
+    result: dict = {"machine": machine_info(), "matmul_peak_gflops": round(peak, 1), "variants": {}}
+    for name, variant in params.variants.items():
+        if variant.architecture not in CONV_ARCHITECTURES:
+            continue
+        images_per_second = training_throughput(variant, train["x"], train["y"], steps)
+        flops = training_flops(build_model(variant.architecture, variant.model))
+        result["variants"][name] = {
+            "images_per_second": round(images_per_second, 1),
+            "train_gflops_per_image": round(flops / 1e9, 4),
+            "mfu": round(flops * images_per_second / (peak * 1e9), 4),
+            "time_to_accuracy": [[round(s, 1), round(a, 4)] for s, a in time_to_accuracy(live_root / name)],
+        }
+    published = published_recipe_throughput(steps)
+    ours = result["variants"].get("cnn_enhanced", {}).get("images_per_second")
+    result["published_recipe"] = {
+        "images_per_second": round(published, 1),
+        "speedup": round(ours / published, 2) if ours else None,
+    }
+    return result
+
+
+def plot_time_to_accuracy(result: dict, path: Path) -> None:
+    from fmnist import plots
+
+    figure, axis = plots.plt.subplots(figsize=(8, 5))
+    for name, row in result["variants"].items():
+        if row["time_to_accuracy"]:
+            seconds, accuracy = zip(*row["time_to_accuracy"], strict=True)
+            axis.plot(np.array(seconds) / 60, np.array(accuracy) * 100, marker="o", label=name)
+    axis.set_xlabel("training wall time (minutes)")
+    axis.set_ylabel("validation accuracy (%)")
+    axis.set_title("Time to accuracy")
+    axis.grid(alpha=0.3)
+    axis.legend()
+    plots.save(figure, path)
+
+
+@exit_on_error
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    parser.add_argument("--data-dir", type=Path, default=Path("data/processed"))
+    parser.add_argument("--live-root", type=Path, default=Path("plots/train"))
+    parser.add_argument("--steps", type=int, default=40, help="timed training steps per variant")
+    parser.add_argument("--out", type=Path, default=Path("metrics/bench.json"))
+    parser.add_argument("--plot", type=Path, default=Path("plots/bench/time_to_accuracy.png"))
+    args = parser.parse_args(argv)
+    result = run(args.params, args.data_dir, args.live_root, args.steps)
+    write_json(args.out, result)
+    plot_time_to_accuracy(result, args.plot)
+    print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
