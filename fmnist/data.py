@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import io
 import os
+import re
 import zlib
 from pathlib import Path
 
@@ -100,6 +101,9 @@ def write_csv(path: str | os.PathLike, images: np.ndarray, labels: np.ndarray) -
     write_bytes(path, ("\n".join(lines) + "\n").encode("ascii"))
 
 
+_NOT_CSV_INTEGERS = re.compile(r"[^0-9,\s]")
+
+
 def _diagnose_csv(text: str, name: str) -> DataError:
     """Slow, precise pass that finds the first bad cell (only run after the fast path failed)."""
     reader = csv.reader(io.StringIO(text))
@@ -141,6 +145,9 @@ def parse_csv(payload: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
         raise _diagnose_csv(first, name)
     if not body.strip():
         raise DataError(f"{name}: header only, expected at least one data row")
+    # pandas would accept "1e2", "+5" or "7.0" as integers: only digits, commas and spaces are valid.
+    if _NOT_CSV_INTEGERS.search(body):
+        raise _diagnose_csv(text, name)
     # Fast path: numpy parses integers in C. Any irregularity makes it fail, and only then the
     # slow pass runs to say exactly where.
     try:

@@ -90,6 +90,13 @@ def drop_last_cell(text: str, row: int) -> str:
         (lambda t: replace_cell(t, 2, 7, ""), "row 2, column pixel7: blank cell"),
         (lambda t: replace_cell(t, 2, 784, "1,2"), "row 2: 786 columns, expected 785"),
         (lambda t: drop_last_cell(t, 3), "row 3: 784 columns, expected 785"),
+        (lambda t: replace_cell(t, 2, 0, "-1"), "row 2, column label: '-1', expected a label 0-9"),
+        (lambda t: replace_cell(t, 4, 0, ""), "row 4, column label: blank cell"),
+        (lambda t: replace_cell(t, 3, 300, "1e2"), "row 3, column pixel300: '1e2'"),
+        (lambda t: t + t.split("\n")[0] + "\n", "row 6, column label: 'label', expected a label 0-9"),
+        (lambda t: t.replace("\n", "\n\n", 2).replace("\n\n", "\n", 1), "row 3: blank line"),
+        (lambda t: "label\n1\n", "row 1: header is 'label' (1 columns)"),
+        (lambda t: t.split("\n", 1)[1], "row 1: header is"),
     ],
     ids=[
         "empty",
@@ -104,6 +111,13 @@ def drop_last_cell(text: str, row: int) -> str:
         "blank",
         "786-columns",
         "784-columns",
+        "label-negative",
+        "label-blank",
+        "exponent",
+        "header-mid-file",
+        "blank-line",
+        "one-column",
+        "no-header",
     ],
 )
 def test_csv_errors_name_row_and_column(mutate, message):
@@ -167,3 +181,16 @@ def test_duplicate_counts():
     a[3, 0, 0] = 1  # rows 0/2 and 1/3 are duplicates
     test = np.stack([a[0], np.full((28, 28), 7, np.uint8)])
     assert duplicate_counts(a, test) == {"within_train": 2, "test_in_train": 1}
+
+
+def test_truncated_csv_gz_is_reported(tmp_path):
+    path = tmp_path / "train.csv.gz"
+    data = gzip.compress(small_csv(20).encode())
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(DataError, match=r"train\.csv\.gz: corrupt or truncated gzip data"):
+        read_csv(path)
+
+
+def test_csv_that_is_binary_is_reported():
+    with pytest.raises(DataError, match=r"x\.csv: byte 0: not UTF-8 text"):
+        parse_csv(b"\xff\xfe\x00label", "x.csv")
