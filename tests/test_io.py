@@ -54,3 +54,13 @@ def test_read_json_errors(tmp_path):
         read_json(tmp_path / "bad.json")
     with pytest.raises(DataError, match="file not found"):
         read_json(tmp_path / "none.json")
+
+
+def test_stale_temporaries_from_a_killed_run_are_removed(tmp_path):
+    target = tmp_path / "model"
+    (tmp_path / ".model.abc123.tmp").mkdir()
+    (tmp_path / ".model.abc123.tmp" / "half").write_text("x")
+    (tmp_path / ".other.x.tmp").write_text("kept")
+    with atomic_dir(target) as tmp:
+        (tmp / "done").write_text("1")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.x.tmp", "model"]
