@@ -76,6 +76,7 @@ class RuntimeConfig:
 class EvaluateConfig:
     batch_size: int = 1024
     samples: int = 25  # images in predictions.png / misclassified.png
+    tta_flip: bool = True  # average with the mirror image, for variants trained with flips
 
 
 @dataclass(frozen=True)

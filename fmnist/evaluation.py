@@ -54,6 +54,15 @@ def _rounded(value):
     return round(value, 6) if isinstance(value, float) else value
 
 
+def predict_probabilities(model, images: np.ndarray, batch_size: int, tta_flip: bool = False) -> np.ndarray:
+    """Class probabilities; with `tta_flip`, the mean over each image and its mirror image."""
+    probabilities = model.predict(images, batch_size=batch_size, verbose=0)
+    if tta_flip:
+        mirrored = np.ascontiguousarray(images[:, :, ::-1])
+        probabilities = (probabilities + model.predict(mirrored, batch_size=batch_size, verbose=0)) / 2
+    return probabilities.astype(np.float32)
+
+
 def greedy_ensemble(val_probabilities: dict[str, np.ndarray], y_val: np.ndarray, max_members: int) -> list[str]:
     """Caruana-style forward selection on validation accuracy (members may repeat = weights).
 

@@ -10,7 +10,7 @@ import numpy as np
 from fmnist import CLASS_NAMES, plots
 from fmnist.config import load_params
 from fmnist.errors import exit_on_error
-from fmnist.evaluation import confusion_matrix, evaluate_probabilities
+from fmnist.evaluation import confusion_matrix, evaluate_probabilities, predict_probabilities
 from fmnist.io import load_npz, save_npz, write_json, write_text
 
 
@@ -82,10 +82,13 @@ def main() -> None:
     val = load_npz(args.data_dir / "val.npz", ("x", "y"))
     test = load_npz(args.data_dir / "test.npz", ("x", "y"))
     batch = params.evaluate.batch_size
-    val_probabilities = model.predict(val["x"], batch_size=batch, verbose=0).astype(np.float32)
-    test_probabilities = model.predict(test["x"], batch_size=batch, verbose=0).astype(np.float32)
+    # Mirror test-time augmentation only for models trained with horizontal flips.
+    flip = params.evaluate.tta_flip and variant.augment.horizontal_flip
+    val_probabilities = predict_probabilities(model, val["x"], batch, flip)
+    test_probabilities = predict_probabilities(model, test["x"], batch, flip)
     metrics = evaluate_probabilities(test_probabilities, test["y"])
     metrics["val_accuracy"] = round(float((val_probabilities.argmax(1) == val["y"]).mean()), 6)
+    metrics["tta_flip"] = bool(flip)
 
     predicted = test_probabilities.argmax(axis=1)
     write_text(args.plots_dir / "confusion.csv", confusion_csv(test["y"], predicted))

@@ -61,3 +61,27 @@ def test_greedy_ensemble_uses_validation_only():
     assert members[0] == "good"
     assert "bad" not in members
     assert greedy_ensemble({"good": good}, labels, max_members=1) == ["good"]
+
+
+class _Mirror:
+    """A stand-in model whose prediction depends on which way the image faces."""
+
+    def predict(self, images, batch_size, verbose):
+        left = images[:, :, :14].sum(axis=(1, 2, 3))
+        right = images[:, :, 14:].sum(axis=(1, 2, 3))
+        probabilities = np.zeros((len(images), 10))
+        probabilities[:, 0] = left > right
+        probabilities[:, 1] = left <= right
+        return probabilities
+
+
+def test_predict_probabilities_with_flip_tta_averages_the_mirror():
+    from fmnist.evaluation import predict_probabilities
+
+    images = np.zeros((2, 28, 28, 1), np.float32)
+    images[0, :, :5] = 1.0  # ink on the left
+    plain = predict_probabilities(_Mirror(), images, 8)
+    assert plain[0, 0] == 1.0 and plain[1, 1] == 1.0
+    averaged = predict_probabilities(_Mirror(), images, 8, tta_flip=True)
+    assert averaged[0, 0] == 0.5 and averaged[0, 1] == 0.5
+    assert averaged.dtype == np.float32

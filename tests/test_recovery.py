@@ -20,7 +20,11 @@ def test_sigkill_mid_epoch_then_repro_completes(tmp_path):
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["variants"]["cnn_basic"]["epochs"] = 40  # long enough to be killed mid-run
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
     process = subprocess.Popen(
         ["dvc", "repro"],
         cwd=repo,
