@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from fmnist.data import read_csv, read_idx_pair, write_csv
-from fmnist.errors import DataError, SourceError
+from fmnist.errors import SourceError
 from fmnist.io import atomic_path
 
 EXTERNAL_DIR = Path("data/external")
@@ -135,7 +135,4 @@ def fetch(source: str, outputs: dict[str, Path], download_dir: Path = Path("data
     folder = Path(source)
     if not folder.is_dir():
         raise SourceError(f"data.source: {source!r} is not a folder, an https:// URL or 'auto'")
-    try:
-        return fetch_from_folder(folder, outputs)
-    except DataError:
-        raise
+    return fetch_from_folder(folder, outputs)
