@@ -64,3 +64,20 @@ def test_stale_temporaries_from_a_killed_run_are_removed(tmp_path):
     with atomic_dir(target) as tmp:
         (tmp / "done").write_text("1")
     assert sorted(p.name for p in tmp_path.iterdir()) == [".other.x.tmp", "model"]
+
+
+def test_unwritable_output_gives_one_line_error(tmp_path, capsys):
+    from fmnist.errors import exit_on_error
+
+    blocker = tmp_path / "metrics"
+    blocker.write_text("a file where a folder should be")
+
+    @exit_on_error
+    def stage():
+        write_json(blocker / "eval" / "x.json", {"a": 1})
+
+    with pytest.raises(SystemExit) as exit_info:
+        stage()
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "metrics" in err and "\n" not in err
