@@ -5,6 +5,7 @@ Whatever the source, the result is the two Zalando-layout CSVs the ingest stage 
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import shutil
 import urllib.parse
@@ -72,8 +73,6 @@ def fetch_from_folder(folder: Path, outputs: dict[str, Path], verify: bool = Tru
             read_csv(source)  # validate before copying, so a bad file fails here with its own name
             with atomic_path(output) as tmp:
                 if source.suffix == ".gz":
-                    import gzip
-
                     with gzip.open(source, "rb") as src, tmp.open("wb") as dst:
                         shutil.copyfileobj(src, dst)
                 else:
@@ -101,8 +100,6 @@ def download(
                         raise SourceError(f"{url}: larger than the {max_bytes} byte cap")
                     out.write(chunk)
             if sha256_decompressed:
-                import gzip
-
                 digest = hashlib.sha256(gzip.decompress(tmp.read_bytes())).hexdigest()
                 if digest != sha256_decompressed:
                     raise SourceError(

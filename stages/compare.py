@@ -59,6 +59,7 @@ def main() -> None:
         ensemble_probabilities({n: p["val"] for n, p in predictions.items()}, members), y_val
     )
 
+    by_name = {row["name"]: row for row in rows}
     best = rows[0]  # chosen on validation accuracy, never on test
     with atomic_dir(args.best_dir) as tmp:
         shutil.copyfile(args.models_dir / best["name"] / "model.keras", tmp / "model.keras")
@@ -76,10 +77,8 @@ def main() -> None:
             "test_accuracy": ensemble_test["accuracy"],
             "macro_f1": ensemble_test["macro_f1"],
             "val_accuracy": ensemble_val["accuracy"],
-            "params": sum(next(r["params"] for r in rows if r["name"] == m) for m in set(members)),
-            "train_seconds": round(
-                sum(next(r["train_seconds"] for r in rows if r["name"] == m) for m in set(members)), 2
-            ),
+            "params": sum(by_name[m]["params"] for m in set(members)),
+            "train_seconds": round(sum(by_name[m]["train_seconds"] for m in set(members)), 2),
         },
     }
     write_json(args.summary, summary)
