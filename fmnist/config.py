@@ -60,6 +60,7 @@ class VariantConfig:
     step_factor: float = 0.5
     early_stopping_patience: int = 0  # 0: train every epoch, still keep the best one
     label_smoothing: float = 0.0
+    ema_momentum: float = 0.0  # > 0: validate, select and keep an exponential moving average of the weights
     class_weights: bool = False
     seed: int = 42
     floor: float = 0.0  # the CI gate fails when test accuracy falls below this
@@ -93,15 +94,18 @@ class CIConfig:
 class Params:
     data: DataConfig
     variants: Mapping[str, VariantConfig]
+    presets: Mapping[str, VariantConfig] = field(default_factory=lambda: types.MappingProxyType({}))
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
     compare: CompareConfig = field(default_factory=CompareConfig)
     ci: CIConfig = field(default_factory=CIConfig)
 
     def variant(self, name: str) -> VariantConfig:
-        if name not in self.variants:
-            raise ConfigError(f"unknown variant {name!r}{_hint(name, self.variants)}; known: {sorted(self.variants)}")
-        return self.variants[name]
+        """A variant, or a preset (same settings, trained only on request)."""
+        known = {**self.variants, **self.presets}
+        if name not in known:
+            raise ConfigError(f"unknown variant {name!r}{_hint(name, known)}; known: {sorted(known)}")
+        return known[name]
 
 
 def _name(key: Any) -> str:
@@ -165,8 +169,8 @@ def _require(condition: bool, key: str, message: str) -> None:
         raise ConfigError(f"{key}: {message}")
 
 
-def _validate_variant(v: VariantConfig) -> None:
-    p = f"variants.{v.name}"
+def _validate_variant(v: VariantConfig, section: str = "variants") -> None:
+    p = f"{section}.{v.name}"
     _require(v.epochs > 0, f"{p}.epochs", f"must be > 0, got {v.epochs}")
     _require(v.batch_size > 0, f"{p}.batch_size", f"must be > 0, got {v.batch_size}")
     _require(v.learning_rate > 0, f"{p}.learning_rate", f"must be > 0, got {v.learning_rate}")
@@ -187,6 +191,7 @@ def _validate_variant(v: VariantConfig) -> None:
     _require(0 < v.step_factor <= 1, f"{p}.step_factor", f"must be in (0, 1], got {v.step_factor}")
     _require(v.early_stopping_patience >= 0, f"{p}.early_stopping_patience", "must be >= 0")
     _require(0 <= v.label_smoothing < 1, f"{p}.label_smoothing", f"must be in [0, 1), got {v.label_smoothing}")
+    _require(0 <= v.ema_momentum < 1, f"{p}.ema_momentum", f"must be in [0, 1), got {v.ema_momentum}")
     _require(0 <= v.floor <= 1, f"{p}.floor", f"must be a fraction in [0, 1], got {v.floor}")
     a = v.augment
     _require(0 <= a.rotation <= 180, f"{p}.augment.rotation", f"must be in [0, 180] degrees, got {a.rotation}")
@@ -208,8 +213,9 @@ def parse_params(raw: Any) -> Params:
         "ci": CIConfig,
     }
     for key in raw:
-        if key not in (*sections, "variants"):
-            raise ConfigError(f"{_name(key)}: unknown top-level key{_hint(str(key), [*sections, 'variants'])}")
+        if key not in (*sections, "variants", "presets"):
+            top = [*sections, "variants", "presets"]
+            raise ConfigError(f"{_name(key)}: unknown top-level key{_hint(str(key), top)}")
     built = {key: _build(cls, raw.get(key), key) for key, cls in sections.items()}
     data: DataConfig = built["data"]
     _require(0 < data.val_fraction <= 0.5, "data.val_fraction", f"must be in (0, 0.5], got {data.val_fraction}")
@@ -222,17 +228,28 @@ def parse_params(raw: Any) -> Params:
     raw_variants = raw.get("variants")
     if not isinstance(raw_variants, Mapping) or not raw_variants:
         raise ConfigError("variants: expected a non-empty mapping of variant name -> settings")
+    raw_presets = raw.get("presets") or {}
+    if not isinstance(raw_presets, Mapping):
+        raise ConfigError("presets: expected a mapping of preset name -> variant settings")
+    variants = _parse_variants(raw_variants, "variants")
+    presets = _parse_variants(raw_presets, "presets")
+    return Params(variants=types.MappingProxyType(variants), presets=types.MappingProxyType(presets), **built)
+
+
+def _parse_variants(raw: Mapping, section: str) -> dict[str, VariantConfig]:
     variants = {}
-    for name, settings in raw_variants.items():
+    for name, settings in raw.items():
         if not isinstance(name, str) or not name.replace("_", "").isalnum():
-            raise ConfigError(f"variants.{_name(name)}: variant names use letters, digits and '_' only")
+            raise ConfigError(f"{section}.{_name(name)}: variant names use letters, digits and '_' only")
+        if settings is not None and not isinstance(settings, Mapping):
+            raise ConfigError(f"{section}.{name}: expected a mapping of settings, got {settings!r}")
         settings = dict(settings or {})
         architecture = settings.pop("architecture", name)
-        _check_type(f"variants.{name}.architecture", architecture, str)
-        variant = _build(VariantConfig, settings, f"variants.{name}", name=name, architecture=architecture)
-        _validate_variant(variant)
+        _check_type(f"{section}.{name}.architecture", architecture, str)
+        variant = _build(VariantConfig, settings, f"{section}.{name}", name=name, architecture=architecture)
+        _validate_variant(variant, section)
         variants[name] = variant
-    return Params(variants=types.MappingProxyType(variants), **built)
+    return variants
 
 
 def load_params(path: str | Path = "params.yaml") -> Params:

@@ -80,13 +80,16 @@ def make_optimizer(v: VariantConfig, steps_per_epoch: int) -> keras.optimizers.O
         step_every=v.step_epochs * steps_per_epoch,
         step_factor=v.step_factor,
     )
+    # Weight EMA (Polyak averaging) smooths the last noisy steps of a short schedule.
+    ema = {"use_ema": v.ema_momentum > 0, "ema_momentum": v.ema_momentum or 0.99}
     if v.optimizer == "adam":
-        return keras.optimizers.Adam(schedule)
+        return keras.optimizers.Adam(schedule, **ema)
     if v.optimizer == "adamw":
-        return keras.optimizers.AdamW(schedule, weight_decay=v.weight_decay)
+        return keras.optimizers.AdamW(schedule, weight_decay=v.weight_decay, **ema)
     if v.optimizer == "sgd":
-        return keras.optimizers.SGD(schedule, momentum=v.momentum, nesterov=True, weight_decay=v.weight_decay or None)
-    return keras.optimizers.RMSprop(schedule, momentum=v.momentum, weight_decay=v.weight_decay or None)
+        decay = v.weight_decay or None
+        return keras.optimizers.SGD(schedule, momentum=v.momentum, nesterov=True, weight_decay=decay, **ema)
+    return keras.optimizers.RMSprop(schedule, momentum=v.momentum, weight_decay=v.weight_decay or None, **ema)
 
 
 def class_weight_vector(labels: np.ndarray, enabled: bool) -> np.ndarray:
@@ -124,17 +127,25 @@ def eval_dataset(x: np.ndarray, y: np.ndarray, batch_size: int = 1024) -> tf.dat
 
 
 class BestEpoch(keras.callbacks.Callback):
-    """Keep the weights of the best validation-accuracy epoch; optionally stop early."""
+    """Keep the weights of the best validation-accuracy epoch; optionally stop early.
+
+    Also adds `learning_rate` and `elapsed_seconds` (wall time since training started) to the
+    epoch logs, so DVCLive records them (it runs after this callback) and the benchmark can
+    draw time-to-accuracy curves.
+    """
 
     def __init__(self, patience: int = 0):
         super().__init__()
         self.patience, self.best, self.best_epoch, self.best_weights, self.wait = patience, -1.0, -1, None, 0
-        self.epochs_run = 0
+        self.epochs_run, self.started = 0, time.perf_counter()
+
+    def on_train_begin(self, logs=None):
+        self.started = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
-        # Log the rate the optimizer used, so DVCLive plots it (it runs after this callback).
         logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        logs["elapsed_seconds"] = round(time.perf_counter() - self.started, 2)
         self.epochs_run = epoch + 1
         accuracy = float(logs.get("val_accuracy", -1.0))
         if accuracy > self.best:
@@ -184,6 +195,10 @@ def train_variant(
     )
     best = BestEpoch(v.early_stopping_patience)
     callbacks: list[keras.callbacks.Callback] = [best]
+    if v.ema_momentum:
+        # Validate on the averaged weights, and leave them in the model at epoch end so
+        # BestEpoch keeps the averaged weights of the best epoch.
+        callbacks.insert(0, keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
     if live_dir is not None:
         from dvclive import Live
         from dvclive.keras import DVCLiveCallback
@@ -196,6 +211,7 @@ def train_variant(
         epochs=v.epochs,
         steps_per_epoch=steps_per_epoch,
         callbacks=callbacks,
+        shuffle=False,  # the dataset shuffles itself; Keras cannot shuffle an endless dataset
         verbose=verbose,
     )
     seconds = time.perf_counter() - started

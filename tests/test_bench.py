@@ -20,3 +20,18 @@ def test_peak_and_throughput_are_positive(fixture_train):
     variant = VariantConfig(name="t", architecture="cnn_basic", batch_size=32)
     rate = training_throughput(variant, images.astype(np.float32)[..., None] / 255, labels, steps=3)
     assert rate > 1
+
+
+def test_pipeline_overheads_skip_noop_repro_outside_a_clean_repo(tmp_path, monkeypatch):
+    from fmnist.bench import pipeline_overheads
+
+    monkeypatch.chdir(tmp_path)  # not a DVC repo: `dvc status` fails, so no repro is timed
+    assert pipeline_overheads(tmp_path / "raw") == {"noop_repro_seconds": None, "ingest_seconds": None}
+
+
+def test_plot_labels_test_accuracy(tmp_path):
+    from fmnist.bench import plot_time_to_accuracy
+
+    result = {"variants": {"champion": {"time_to_accuracy": [[60.0, 0.9], [120.0, 0.93]], "test_accuracy": 0.94}}}
+    plot_time_to_accuracy(result, tmp_path / "tta.png")
+    assert (tmp_path / "tta.png").stat().st_size > 1000

