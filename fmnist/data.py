@@ -6,7 +6,6 @@ Readers validate everything and raise DataError naming the file, row and column.
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
 import io
 import os
@@ -24,6 +23,27 @@ PIXELS = IMAGE_SIZE * IMAGE_SIZE
 CSV_HEADER = ["label", *(f"pixel{i}" for i in range(1, PIXELS + 1))]
 IDX_IMAGES_MAGIC = 0x00000803
 IDX_LABELS_MAGIC = 0x00000801
+# Far above the real data (the train CSV is ~130 MB, its IDX ~47 MB): stops gzip bombs.
+MAX_DECOMPRESSED_BYTES = 1 << 30
+
+
+def gunzip_capped(raw: bytes, name: str, limit: int = MAX_DECOMPRESSED_BYTES) -> bytes:
+    """Decompress (possibly multi-member) gzip data, refusing to expand beyond `limit` bytes."""
+    out, size = [], 0
+    while raw:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            chunk = inflater.decompress(raw, limit - size + 1)
+        except zlib.error as error:
+            raise DataError(f"{name}: corrupt or truncated gzip data ({error})") from None
+        size += len(chunk)
+        if size > limit:
+            raise DataError(f"{name}: decompresses to more than {limit} bytes; refusing (a gzip bomb?)")
+        if not inflater.eof:
+            raise DataError(f"{name}: corrupt or truncated gzip data (stream ends early)")
+        out.append(chunk)
+        raw = inflater.unused_data.lstrip(b"\x00")  # gzip allows zero padding between members
+    return b"".join(out)
 
 
 def read_maybe_gzip(path: str | os.PathLike) -> bytes:
@@ -36,10 +56,7 @@ def read_maybe_gzip(path: str | os.PathLike) -> bytes:
     except IsADirectoryError:
         raise DataError(f"{path}: expected a file, found a folder") from None
     if raw[:2] == b"\x1f\x8b":
-        try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as error:
-            raise DataError(f"{path}: corrupt or truncated gzip data ({error})") from None
+        return gunzip_capped(raw, str(path))
     return raw
 
 
@@ -107,6 +124,13 @@ _NOT_CSV_INTEGERS = re.compile(r"[^0-9,\s]")
 def _diagnose_csv(text: str, name: str) -> DataError:
     """Slow, precise pass that finds the first bad cell (only run after the fast path failed)."""
     reader = csv.reader(io.StringIO(text))
+    try:
+        return _first_bad_cell(reader, name)
+    except csv.Error as error:  # e.g. a stray carriage return inside a line
+        return DataError(f"{name}: row {reader.line_num}: malformed CSV line ({error})")
+
+
+def _first_bad_cell(reader, name: str) -> DataError:
     for line_no, row in enumerate(reader, start=1):
         cells = [cell.strip() for cell in row]
         if line_no == 1:

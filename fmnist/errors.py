@@ -45,8 +45,8 @@ def exit_on_error(main: Callable[..., T]) -> Callable[..., T]:
             raise SystemExit(2) from None
         except OSError as error:
             # Disk full, read-only folder, permission denied: say which file, no traceback.
-            where = f" ({error.filename})" if error.filename else ""
-            print(f"error: {error.strerror or error}{where}", file=sys.stderr)
+            where = f"{error.filename}: " if error.filename else ""
+            print(f"error: {where}{error.strerror or error}", file=sys.stderr)
             raise SystemExit(2) from None
 
     return wrapper

@@ -30,6 +30,13 @@ def _remove_stale(target: Path) -> None:
             stale.unlink(missing_ok=True)
 
 
+def _naming(error: OSError, target: Path) -> OSError:
+    """The same OS error, naming the output it was for (a failed write() names no file)."""
+    if error.errno is None or (error.filename and not Path(error.filename).name.startswith(f".{target.name}.")):
+        return error  # not a plain OS error (e.g. URLError), or it already names another file
+    return OSError(error.errno, error.strerror or str(error), str(target))
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to `path`; rename it into place only if the block succeeds."""
@@ -42,6 +49,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, target)
+    except OSError as error:
+        raise _naming(error, target) from None
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -61,6 +70,8 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
             os.replace(target, old)
         os.replace(tmp, target)
         shutil.rmtree(old, ignore_errors=True)
+    except OSError as error:
+        raise _naming(error, target) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

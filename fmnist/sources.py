@@ -12,7 +12,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from fmnist.data import read_csv, read_idx_pair, write_csv
+from fmnist.data import gunzip_capped, read_csv, read_idx_pair, write_csv
 from fmnist.errors import SourceError
 from fmnist.io import atomic_path
 
@@ -100,7 +100,7 @@ def download(
                         raise SourceError(f"{url}: larger than the {max_bytes} byte cap")
                     out.write(chunk)
             if sha256_decompressed:
-                digest = hashlib.sha256(gzip.decompress(tmp.read_bytes())).hexdigest()
+                digest = hashlib.sha256(gunzip_capped(tmp.read_bytes(), target.name)).hexdigest()
                 if digest != sha256_decompressed:
                     raise SourceError(
                         f"{target.name}: SHA-256 {digest} does not match {sha256_decompressed}; file deleted"

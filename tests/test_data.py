@@ -194,3 +194,21 @@ def test_truncated_csv_gz_is_reported(tmp_path):
 def test_csv_that_is_binary_is_reported():
     with pytest.raises(DataError, match=r"x\.csv: byte 0: not UTF-8 text"):
         parse_csv(b"\xff\xfe\x00label", "x.csv")
+
+
+def test_gzip_bomb_is_refused_and_multi_member_gzip_reads(tmp_path):
+    from fmnist.data import gunzip_capped
+
+    bomb = gzip.compress(b"0" * 5_000_000)
+    assert len(bomb) < 10_000
+    with pytest.raises(DataError, match="decompresses to more than 1000000 bytes"):
+        gunzip_capped(bomb, "bomb.csv.gz", limit=1_000_000)
+    assert gunzip_capped(gzip.compress(b"ab") + gzip.compress(b"cd"), "two.gz") == b"abcd"
+    with pytest.raises(DataError, match="truncated"):
+        gunzip_capped(gzip.compress(b"abcdef" * 100)[:-12], "cut.gz")
+
+
+def test_stray_carriage_return_is_a_one_line_error():
+    text = small_csv(2).replace("\n", "\n0,\r1\n", 1)
+    with pytest.raises(DataError, match=r"bad\.csv: row 2"):
+        parse_csv(text.encode(), "bad.csv")

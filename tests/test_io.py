@@ -1,8 +1,10 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from fmnist.errors import DataError
-from fmnist.io import atomic_dir, atomic_path, load_npz, read_json, save_npz, write_json
+from fmnist.io import atomic_dir, atomic_path, load_npz, read_json, save_npz, write_bytes, write_json
 
 
 def test_atomic_path_keeps_old_file_on_failure(tmp_path):
@@ -81,3 +83,52 @@ def test_unwritable_output_gives_one_line_error(tmp_path, capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "metrics" in err and "\n" not in err
+
+
+def _disk_full_stage(path):
+    from fmnist.errors import exit_on_error
+
+    @exit_on_error
+    def stage():
+        write_bytes(path, b"x" * 200_000)
+
+    return stage
+
+
+def test_disk_full_gives_one_line_error_and_keeps_old_output(tmp_path, capsys, monkeypatch):
+    import errno
+
+    target = tmp_path / "metrics" / "summary.json"
+    write_json(target, {"old": 1})
+    before = target.read_bytes()
+
+    def no_space(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", no_space)
+    with pytest.raises(SystemExit) as exit_info:
+        _disk_full_stage(target)()
+    monkeypatch.undo()
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {target}: No space left on device"
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in target.parent.iterdir()) == ["summary.json"]  # no temporary left
+
+
+def test_disk_full_on_a_real_small_filesystem(tmp_path, capsys):
+    import subprocess
+
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        target = mount / "out.bin"
+        write_bytes(target, b"old")
+        with pytest.raises(SystemExit):
+            _disk_full_stage(target)()
+        assert capsys.readouterr().err.strip() == f"error: {target}: No space left on device"
+        assert target.read_bytes() == b"old" and [p.name for p in mount.iterdir()] == ["out.bin"]
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)

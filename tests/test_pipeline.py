@@ -86,4 +86,7 @@ def test_param_change_reruns_only_that_variant_and_diff_reports_it(repo):
     assert "metrics/eval/cnn_basic.json" not in diff
     params_diff = run(["dvc", "params", "diff", "HEAD~1", "HEAD"], repo).stdout
     assert "variants.mlp_a.learning_rate" in params_diff and "0.02" in params_diff
+    plots = json.loads(run(["dvc", "plots", "diff", "HEAD~1", "HEAD", "--json"], repo).stdout)
+    curve = plots["data"]["plots/train/mlp_a/plots/metrics/eval/accuracy.tsv"][0]
+    assert set(curve["revisions"]) == {"HEAD~1", "HEAD"}
     assert "up to date" in run(["dvc", "status"], repo).stdout
