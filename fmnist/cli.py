@@ -75,6 +75,59 @@ def _params_diff(base_rev: str) -> str:
     return result.stdout if result.returncode == 0 else f"(dvc params diff failed: {result.stderr.strip()[:200]})"
 
 
+def resolve_model(spec: str) -> Path:
+    """'best' -> models/best, a variant name -> models/variants/<name>, else a path."""
+    path = Path(spec)
+    if path.exists():
+        return path
+    if spec == "best":
+        return Path("models/best")
+    if spec.replace("_", "").isalnum():
+        return Path("models/variants") / spec
+    raise FmnistError(f"--model {spec}: no such file or folder")
+
+
+def _flip_tta(model_path: Path, params_path: Path) -> bool:
+    """Average with mirror images when the variant trained with flips (as the evaluate stage does)."""
+    from fmnist.config import load_params
+
+    folder = model_path if model_path.is_dir() else model_path.parent
+    info = folder / "info.json"
+    name = read_json(info).get("variant", folder.name) if info.is_file() else folder.name
+    if not params_path.is_file():
+        return False
+    params = load_params(params_path)
+    known = {**params.variants, **params.presets}
+    return bool(name in known and params.evaluate.tta_flip and known[name].augment.horizontal_flip)
+
+
+def run_predict(args) -> None:
+    import sys
+
+    from fmnist.predict import find_images, format_predictions, predict_files, text_progress
+
+    if args.batch_size < 1:
+        raise FmnistError(f"--batch-size: must be >= 1, got {args.batch_size}")
+    files = list(find_images(args.paths))
+    if not files:
+        raise FmnistError(f"no image files in {' '.join(args.paths)} (expected .png, .jpg, .bmp, .gif or .webp)")
+    model_path = resolve_model(args.model)
+    from fmnist.models import load_model
+
+    model = load_model(model_path)
+    show_progress = not args.no_progress and sys.stderr.isatty() and len(files) > args.batch_size
+    predictions = predict_files(
+        model, files, _flip_tta(model_path, args.params), args.batch_size, text_progress if show_progress else None
+    )
+    failed = [p for p in predictions if p.error]
+    if len(failed) < len(predictions):
+        print(format_predictions(predictions, args.format))
+    for p in failed:
+        print(f"error: {p.error}", file=sys.stderr)
+    if failed:
+        raise SystemExit(1)
+
+
 @exit_on_error
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="fmnist", description="Tools around the fmnist DVC pipeline.")
@@ -82,6 +135,13 @@ def main(argv: list[str] | None = None) -> None:
     results = commands.add_parser("results", help="print the results table from metrics/summary.json")
     results.add_argument("--summary", type=Path, default=Path("metrics/summary.json"))
     results.add_argument("--update-readme", type=Path, metavar="README", help="rewrite the table block in README")
+    predict = commands.add_parser("predict", help="classify image files (PNG, JPEG, BMP, GIF, WebP) or folders")
+    predict.add_argument("paths", nargs="+", help="image files and/or folders (searched recursively)")
+    predict.add_argument("--model", default="best", help="'best', a variant name, or a model folder/.keras file")
+    predict.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    predict.add_argument("--batch-size", type=int, default=256)
+    predict.add_argument("--params", type=Path, default=Path("params.yaml"), help="for the variant's TTA setting")
+    predict.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     preset = commands.add_parser("preset", help="copy a params.yaml preset into variants, so dvc repro trains it")
     preset.add_argument("name", help="a key of presets: in params.yaml, e.g. champion_long")
     preset.add_argument("--params", type=Path, default=Path("params.yaml"))
@@ -113,6 +173,9 @@ def main(argv: list[str] | None = None) -> None:
         if problems:
             raise SystemExit(1)
         print(f"gate: passed (best {current['best_test_accuracy']:.2%}, base {args.base})")
+        return
+    if args.command == "predict":
+        run_predict(args)
         return
     if args.command == "preset":
         from fmnist.presets import add_preset

@@ -1,0 +1,146 @@
+"""`fmnist predict` on real test-set images written out as image files."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from fmnist import CLASS_NAMES
+from fmnist.cli import main
+from fmnist.config import RuntimeConfig, VariantConfig
+from fmnist.data import read_csv
+from fmnist.predict import ImageError, find_images, fit_like_fashion_mnist, load_image
+from fmnist.training import train_variant
+from tests.conftest import FIXTURE
+
+
+@pytest.fixture(scope="module")
+def test_images() -> tuple[np.ndarray, np.ndarray]:
+    images, labels = read_csv(FIXTURE / "fashion-mnist_test.csv.gz")
+    return images[:60], labels[:60]
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory, fixture_train) -> str:
+    images, labels = fixture_train
+    x = images.astype(np.float32)[..., None] / 255
+    data = {"x_train": x[:450], "y_train": labels[:450], "x_val": x[450:], "y_val": labels[450:]}
+    variant = VariantConfig(name="t", architecture="cnn_basic", epochs=3, batch_size=32, learning_rate=0.002)
+    path = tmp_path_factory.mktemp("model") / "model.keras"
+    train_variant(variant, data, RuntimeConfig(), verbose=0).model.save(path)
+    return str(path)
+
+
+def in_memory(model_file: str, images: np.ndarray) -> np.ndarray:
+    from fmnist.models import load_model
+
+    return load_model(model_file).predict(images.astype(np.float32)[..., None] / 255, verbose=0).argmax(1)
+
+
+def write_variants(images: np.ndarray, folder) -> dict[str, list]:
+    """Each image as gray PNG, RGB PNG, dark-on-light, RGBA, 16-bit, and 4× upscaled JPEG-free PNG."""
+    kinds = {"gray": [], "rgb": [], "inverted": [], "rgba": [], "sixteen": [], "upscaled": []}
+    for i, image in enumerate(images):
+        pil = Image.fromarray(image)
+        writers = {
+            "gray": lambda p, pil=pil: pil.save(p),
+            "rgb": lambda p, pil=pil: pil.convert("RGB").save(p),
+            "inverted": lambda p, image=image: Image.fromarray(255 - image).convert("RGB").save(p),
+            "rgba": lambda p, pil=pil: pil.convert("RGBA").save(p),
+            "sixteen": lambda p, image=image: Image.fromarray(image.astype(np.uint16) * 257).save(p),
+            "upscaled": lambda p, image=image: Image.fromarray(255 - image).resize((112, 112), Image.NEAREST).save(p),
+        }
+        for kind, write in writers.items():
+            path = folder / kind / f"{i:03d}.png"
+            path.parent.mkdir(exist_ok=True)
+            write(path)
+            kinds[kind].append(path)
+    return kinds
+
+
+def test_prepared_files_match_the_in_memory_images(test_images, tmp_path):
+    images, _ = test_images
+    kinds = write_variants(images, tmp_path)
+    for kind in ("gray", "rgb", "inverted", "rgba", "sixteen"):
+        for path, image in zip(kinds[kind], images, strict=True):
+            np.testing.assert_array_equal(load_image(path), image, err_msg=f"{kind} {path.name}")
+    same = sum(np.array_equal(load_image(p), image) for p, image in zip(kinds["upscaled"], images, strict=True))
+    assert same >= 0.9 * len(images)  # the rest are re-centred by at most a pixel
+
+
+def test_predict_cli_agrees_with_in_memory_pipeline(test_images, model_file, tmp_path, capsys):
+    images, _ = test_images
+    expected = [CLASS_NAMES[i] for i in in_memory(model_file, images)]
+    kinds = write_variants(images, tmp_path)
+    for kind, paths in kinds.items():
+        main(["predict", *map(str, paths), "--model", model_file, "--format", "json"])
+        rows = json.loads(capsys.readouterr().out)
+        assert [row["path"] for row in rows] == list(map(str, paths))
+        labels = [row["label"] for row in rows]
+        agree = sum(a == b for a, b in zip(labels, expected, strict=True))
+        assert agree == len(images) if kind != "upscaled" else agree >= 0.9 * len(images), kind
+        for row in rows:
+            assert len(row["top3"]) == 3 and row["top3"][0] == [row["label"], row["confidence"]]
+            assert 0 < row["confidence"] <= 1
+
+
+def test_bad_files_get_their_own_error_and_the_rest_are_predicted(test_images, model_file, tmp_path, capsys):
+    images, _ = test_images
+    Image.fromarray(images[0]).save(tmp_path / "good.png")
+    Image.fromarray(images[1]).convert("P").save(tmp_path / "palette.gif")
+    Image.fromarray(images[2]).convert("RGB").save(tmp_path / "photo.webp")
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "text.jpg").write_text("not an image")
+    (tmp_path / "notes.txt").write_text("ignored: not an image extension")
+    png = (tmp_path / "good.png").read_bytes()
+    (tmp_path / "truncated.png").write_bytes(png[: len(png) // 2])
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", str(tmp_path), "--model", model_file, "--format", "csv"])
+    assert exit_info.value.code == 1
+    captured = capsys.readouterr()
+    lines = captured.out.strip().splitlines()
+    assert lines[0].startswith("path,label,confidence")
+    assert sorted(line.split(",")[0].rsplit("/", 1)[1] for line in lines[1:]) == [
+        "good.png",
+        "palette.gif",
+        "photo.webp",
+    ]
+    errors = captured.err.strip().splitlines()
+    assert len(errors) == 3 and all(line.startswith("error: ") for line in errors)
+    assert any("empty.png: empty file" in line for line in errors)
+    assert any("text.jpg: not an image" in line for line in errors)
+    assert any("truncated.png: damaged" in line for line in errors)
+
+
+def test_table_output_and_errors(test_images, model_file, tmp_path, capsys):
+    Image.fromarray(test_images[0][0]).save(tmp_path / "a.bmp")
+    main(["predict", str(tmp_path / "a.bmp"), "--model", model_file])
+    out = capsys.readouterr().out
+    assert out.startswith("file") and "a.bmp" in out and "%" in out
+    with pytest.raises(SystemExit):
+        main(["predict", str(tmp_path / "nothing-here"), "--model", model_file])
+    assert "file not found" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["predict", str(tmp_path / "a.bmp"), "--model", str(tmp_path / "missing-model")])
+    assert "error: " in capsys.readouterr().err
+
+
+def test_image_guards(tmp_path, monkeypatch):
+    import fmnist.predict as predict
+
+    Image.new("L", (300, 300), 255).save(tmp_path / "big.png")
+    monkeypatch.setattr(predict, "MAX_PIXELS", 50_000)
+    with pytest.raises(ImageError, match="300×300 pixels, more than the 50000-pixel cap"):
+        load_image(tmp_path / "big.png")
+    assert list(find_images([tmp_path])) == [tmp_path / "big.png"]
+
+
+def test_fit_centres_and_keeps_aspect_ratio():
+    photo = np.full((200, 100), 240.0)  # light background, dark object 150 tall x 50 wide
+    photo[25:175, 25:75] = 20.0
+    fitted = fit_like_fashion_mnist(photo)
+    rows, cols = np.flatnonzero(fitted.any(axis=1)), np.flatnonzero(fitted.any(axis=0))
+    assert (rows[0], rows[-1]) == (0, 27)  # longest side fills the frame
+    assert cols[0] >= 8 and cols[-1] <= 19 and abs((cols[0] + cols[-1]) / 2 - 13.5) <= 1  # centred, 3:1
+    assert fitted.max() == round((235 - 15) * 255 / 240) and fitted[0, 0] == 0  # grey background -> black
