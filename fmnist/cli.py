@@ -153,6 +153,7 @@ def main(argv: list[str] | None = None) -> None:
         command.add_argument("--base", default="HEAD", help="git revision to compare with (default HEAD)")
         command.add_argument("--summary", type=Path, default=Path("metrics/summary.json"))
         command.add_argument("--params", type=Path, default=Path("params.yaml"))
+        command.add_argument("--export", type=Path, default=Path("metrics/export.json"), help="int8 check if present")
         if name == "report":
             command.add_argument("--out", type=Path, help="also write the report to this file")
     args = parser.parse_args(argv)
@@ -161,7 +162,8 @@ def main(argv: list[str] | None = None) -> None:
         from fmnist.gate import gate, summary_at
 
         current, base = read_json(args.summary), summary_at(args.base)
-        problems = gate(current, base, load_params(args.params).ci.max_accuracy_drop)
+        export_metrics = read_json(args.export) if args.export.is_file() else None
+        problems = gate(current, base, load_params(args.params).ci.max_accuracy_drop, export_metrics)
         if args.command == "report":
             report = build_report(current, base, args.base, _params_diff(args.base), problems)
             if args.out:

@@ -86,6 +86,14 @@ class CompareConfig:
 
 
 @dataclass(frozen=True)
+class ExportConfig:
+    representative_samples: int = 500  # training images that calibrate int8 quantization
+    latency_runs: int = 200  # single-image predictions timed (the median is reported)
+    batch_size: int = 256  # for the throughput measurement
+    max_int8_drop: float = 0.5  # percentage points of accuracy int8 may lose against float32
+
+
+@dataclass(frozen=True)
 class CIConfig:
     max_accuracy_drop: float = 0.3  # percentage points vs the base revision
 
@@ -99,6 +107,7 @@ class Params:
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
     compare: CompareConfig = field(default_factory=CompareConfig)
     ci: CIConfig = field(default_factory=CIConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
 
     def variant(self, name: str) -> VariantConfig:
         """A variant, or a preset (same settings, trained only on request)."""
@@ -211,6 +220,7 @@ def parse_params(raw: Any) -> Params:
         "evaluate": EvaluateConfig,
         "compare": CompareConfig,
         "ci": CIConfig,
+        "export": ExportConfig,
     }
     for key in raw:
         if key not in (*sections, "variants", "presets"):
@@ -224,6 +234,11 @@ def parse_params(raw: Any) -> Params:
     _require(1 <= built["evaluate"].samples <= 100, "evaluate.samples", "must be in [1, 100]")
     _require(built["compare"].ensemble_size >= 1, "compare.ensemble_size", "must be >= 1")
     _require(built["ci"].max_accuracy_drop >= 0, "ci.max_accuracy_drop", "must be >= 0")
+    export: ExportConfig = built["export"]
+    _require(export.representative_samples >= 1, "export.representative_samples", "must be >= 1")
+    _require(export.latency_runs >= 1, "export.latency_runs", "must be >= 1")
+    _require(export.batch_size >= 1, "export.batch_size", "must be >= 1")
+    _require(export.max_int8_drop >= 0, "export.max_int8_drop", "must be >= 0")
 
     raw_variants = raw.get("variants")
     if not isinstance(raw_variants, Mapping) or not raw_variants:

@@ -22,13 +22,19 @@ def summary_at(revision: str, path: str = "metrics/summary.json") -> dict | None
         raise FmnistError(f"{revision}:{path}: not valid JSON ({error.msg})") from None
 
 
-def gate(current: dict, base: dict | None, max_drop_points: float) -> list[str]:
+def gate(current: dict, base: dict | None, max_drop_points: float, export: dict | None = None) -> list[str]:
     """Reasons to fail the build (empty list = pass).
 
     Fails when the best test accuracy dropped more than `max_drop_points` percentage points
-    versus the base revision, or when any variant is below its `floor`.
+    versus the base revision, when any variant is below its `floor`, or when the exported int8
+    model lost more accuracy than `export.max_int8_drop` allows (metrics/export.json).
     """
     problems = []
+    if export is not None and not export.get("int8_within_limit", True):
+        problems.append(
+            f"int8 TFLite model loses {export['int8_accuracy_drop_points']:.2f} points against float32, "
+            "more than export.max_int8_drop"
+        )
     if base is not None:
         drop = (base["best_test_accuracy"] - current["best_test_accuracy"]) * 100
         if drop > max_drop_points:

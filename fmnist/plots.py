@@ -99,3 +99,62 @@ def leaderboard(rows: Sequence[Mapping], path: str | os.PathLike) -> None:
     axis.set_title("Fashion-MNIST: accuracy vs training time")
     axis.grid(alpha=0.3)
     save(figure, path)
+
+
+def per_class_accuracy(recalls: Mapping[str, Mapping[str, float]], path: str | os.PathLike) -> None:
+    """Grouped bars: per-class test accuracy (recall), one bar per variant in each class group."""
+    figure, axis = plt.subplots(figsize=(13, 5))
+    names = list(recalls)
+    width = 0.8 / max(len(names), 1)
+    positions = np.arange(len(CLASS_NAMES))
+    colors = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
+    for i, name in enumerate(names):
+        values = [recalls[name].get(label, 0.0) * 100 for label in CLASS_NAMES]
+        axis.bar(positions + (i - (len(names) - 1) / 2) * width, values, width, label=name, color=colors(i))
+    axis.set_xticks(positions, CLASS_NAMES, rotation=20)
+    low = min((min(r.values()) for r in recalls.values() if r), default=0.0) * 100
+    axis.set_ylim(max(0.0, low - 5), 100)
+    axis.set_ylabel("test accuracy of the class (%)")
+    axis.set_title("Per-class accuracy by variant")
+    axis.grid(axis="y", alpha=0.3)
+    axis.legend(ncol=min(len(names), 5), fontsize=8, loc="lower left")
+    save(figure, path)
+
+
+def training_curves(curves: Mapping[str, Mapping[str, Sequence[float]]], path: str | os.PathLike) -> None:
+    """Validation accuracy and loss per epoch of every variant, on one figure."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
+    for name, series in curves.items():
+        epochs = np.arange(1, len(series.get("val_accuracy", [])) + 1)
+        if len(epochs):
+            left.plot(epochs, np.array(series["val_accuracy"]) * 100, marker=".", label=name)
+        if series.get("val_loss"):
+            right.plot(np.arange(1, len(series["val_loss"]) + 1), series["val_loss"], marker=".", label=name)
+    left.set_ylabel("validation accuracy (%)")
+    right.set_ylabel("validation loss (log scale; label smoothing raises its floor)")
+    right.set_yscale("log")
+    for axis in (left, right):
+        axis.set_xlabel("epoch")
+        axis.grid(alpha=0.3)
+        axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    if left.lines:
+        # Zoom on where the variants finish; first-epoch dips below the axis are cut off.
+        final = min(line.get_ydata()[-1] for line in left.lines)
+        left.set_ylim(min(80.0, final - 2), 100)
+        left.legend(fontsize=8)
+    figure.suptitle("Training curves of all variants")
+    save(figure, path)
+
+
+def gradcam_grid(images, maps, titles: Sequence[str], path: str | os.PathLike, title: str, columns: int = 8) -> None:
+    """Each image in grey with its Grad-CAM map overlaid; titles say actual -> predicted."""
+    rows = max(1, -(-len(images) // columns))
+    figure, axes = plt.subplots(rows, columns, figsize=(columns * 1.7, rows * 2.0))
+    for axis in np.atleast_1d(axes).ravel():
+        axis.axis("off")
+    for axis, image, heat, text in zip(np.atleast_1d(axes).ravel(), images, maps, titles, strict=False):
+        axis.imshow(np.squeeze(image), cmap="gray")
+        axis.imshow(heat, cmap="jet", alpha=0.45, vmin=0, vmax=1)
+        axis.set_title(text, fontsize=6.5)
+    figure.suptitle(title)
+    save(figure, path)

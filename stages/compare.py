@@ -29,6 +29,19 @@ def leaderboard_rows(names, eval_dir: Path, train_dir: Path) -> list[dict]:
     return sorted(rows, key=lambda row: -row["val_accuracy"])
 
 
+def read_curves(live_dir: Path) -> dict[str, list[float]]:
+    """Per-epoch validation accuracy and loss from a train stage's DVCLive TSV files."""
+    import csv
+
+    series = {}
+    for key, name in (("val_accuracy", "accuracy"), ("val_loss", "loss")):
+        path = live_dir / "plots" / "metrics" / "eval" / f"{name}.tsv"
+        if path.is_file():
+            with path.open() as handle:
+                series[key] = [float(row[name]) for row in csv.DictReader(handle, delimiter="\t")]
+    return series
+
+
 @exit_on_error
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -41,6 +54,7 @@ def main() -> None:
     parser.add_argument("--summary", type=Path, required=True)
     parser.add_argument("--plots-dir", type=Path, required=True)
     parser.add_argument("--best-dir", type=Path, required=True)
+    parser.add_argument("--live-dir", type=Path, required=True, help="DVCLive folders of the train stages")
     args = parser.parse_args()
     params = load_params(args.params)
     names = list(params.variants)
@@ -83,6 +97,10 @@ def main() -> None:
     }
     write_json(args.summary, summary)
     plots.leaderboard([*rows, {"name": "ensemble", **summary["ensemble"]}], args.plots_dir / "leaderboard.png")
+    per_class = {name: read_json(args.eval_dir / f"{name}.json")["per_class"] for name in names}
+    recalls = {name: {label: row["recall"] for label, row in classes.items()} for name, classes in per_class.items()}
+    plots.per_class_accuracy(recalls, args.plots_dir / "per_class.png")
+    plots.training_curves({n: read_curves(args.live_dir / n) for n in names}, args.plots_dir / "curves.png")
     print(
         f"compare: best {best['name']} (val {best['val_accuracy']:.4f}, test {best['test_accuracy']:.4f}); "
         f"ensemble {members} test {ensemble_test['accuracy']:.4f}"

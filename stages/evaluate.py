@@ -62,6 +62,21 @@ def prediction_pictures(x, y, probabilities, out_dir: Path, name: str, count: in
     )
 
 
+def gradcam_picture(model, x, y, probabilities, path: Path, name: str) -> None:
+    """Grad-CAM of the predicted class on a fixed set of test images (convolutional models only)."""
+    from fmnist.gradcam import gradcam, last_feature_layer, pick_examples
+
+    if last_feature_layer(model) is None:
+        return
+    chosen = pick_examples(y, probabilities)
+    predicted = probabilities[chosen].argmax(axis=1)
+    maps = gradcam(model, x[chosen], predicted)
+    pairs = zip(chosen, predicted, strict=True)
+    titles = [f"{CLASS_NAMES[y[i]]}\n→ {CLASS_NAMES[p]} {probabilities[i, p]:.0%}" for i, p in pairs]
+    title = f"{name}: Grad-CAM of the predicted class (row 1: a correct image per class; row 2: most confident errors)"
+    plots.gradcam_grid(x[chosen], maps, titles, path, title, columns=10)
+
+
 @exit_on_error
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -98,6 +113,7 @@ def main() -> None:
         f"{variant.name}: test accuracy {metrics['accuracy']:.2%}",
     )
     prediction_pictures(test["x"], test["y"], test_probabilities, args.plots_dir, variant.name, params.evaluate.samples)
+    gradcam_picture(model, test["x"], test["y"], test_probabilities, args.plots_dir / "gradcam.png", variant.name)
     write_text(args.plots_dir / "classification_report.txt", classification_report(metrics))
     save_npz(args.predictions, val=val_probabilities, test=test_probabilities)
     write_json(args.metrics, metrics)

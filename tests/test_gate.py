@@ -35,6 +35,16 @@ def test_gate_checks_floors_and_handles_a_missing_base():
     assert problems == ["a: test accuracy 85.00% is below its floor 88.00%"]
 
 
+def test_gate_checks_the_int8_export():
+    ok = {"int8_within_limit": True, "int8_accuracy_drop_points": 0.1}
+    bad = {"int8_within_limit": False, "int8_accuracy_drop_points": 0.8}
+    base = copy.deepcopy(SUMMARY)
+    base["variants"]["a"]["floor"] = 0.0
+    assert gate(base, base, 0.3, ok) == []
+    (problem,) = gate(base, base, 0.3, bad)
+    assert "int8 TFLite model loses 0.80 points" in problem
+
+
 def test_metric_changes_rows():
     rows = metric_changes(worse(1.0), SUMMARY)
     assert rows[2] == "| `b` | 92.00% | -1.00 pt | 0.9290 | 2.0 min |"

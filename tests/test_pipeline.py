@@ -36,6 +36,17 @@ def test_every_declared_output_exists(repo):
         assert (repo / "plots" / "augment" / f"{name}.png").is_file()
         assert (repo / "plots" / "train" / name / "plots" / "metrics" / "eval" / "accuracy.tsv").is_file()
     assert (repo / "models" / "best" / "model.keras").is_file()
+    for name in ("champion", "cnn_basic"):
+        assert (repo / "plots" / "eval" / name / "gradcam.png").is_file()
+    assert not (repo / "plots" / "eval" / "mlp_a" / "gradcam.png").exists()  # no feature maps in an MLP
+    for picture in ("leaderboard.png", "per_class.png", "curves.png"):
+        assert (repo / "plots" / "compare" / picture).is_file()
+    export = json.loads((repo / "metrics" / "export.json").read_text())
+    for name in ("keras", "saved_model", "tflite_float32", "tflite_int8"):
+        assert 0 <= export[name]["accuracy"] <= 1 and export[name]["size_bytes"] > 0, name
+    assert export["saved_model"]["accuracy"] == export["keras"]["accuracy"]
+    for name in ("saved_model/saved_model.pb", "model_float32.tflite", "model_int8.tflite"):
+        assert (repo / "models" / "export" / name).is_file()
     assert run(["dvc", "status"], repo).stdout.strip().endswith("up to date.")
 
 
@@ -78,7 +89,8 @@ def test_param_change_reruns_only_that_variant_and_diff_reports_it(repo):
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     output = run(["dvc", "repro"], repo).stdout
     ran = sorted(line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage"))
-    assert ran == ["compare", "evaluate@mlp_a", "train@mlp_a"]
+    # export re-runs only if mlp_a became the best model (models/best changed).
+    assert [stage for stage in ran if stage != "export"] == ["compare", "evaluate@mlp_a", "train@mlp_a"]
     run(["git", "add", "-A"], repo)
     run(["git", "commit", "-qm", "mlp_a: higher learning rate"], repo)
     diff = json.loads(run(["dvc", "metrics", "diff", "HEAD~1", "HEAD", "--json"], repo).stdout)

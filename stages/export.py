@@ -1,0 +1,64 @@
+"""DVC stage `export`: SavedModel and TFLite (float32, int8) of the best model, each measured
+on the full test set (accuracy, size, single-image latency, batch throughput)."""
+
+import argparse
+import shutil
+from pathlib import Path
+
+from fmnist.config import load_params
+from fmnist.errors import exit_on_error
+from fmnist.io import atomic_dir, load_npz, read_json, write_bytes, write_json
+
+
+@exit_on_error
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--params", default="params.yaml")
+    parser.add_argument("--model-dir", type=Path, required=True, help="folder with model.keras (and info.json)")
+    parser.add_argument("--data-dir", type=Path, required=True, help="train.npz (calibration) and test.npz")
+    parser.add_argument("--out-dir", type=Path, required=True, help="writes saved_model/, model_*.tflite")
+    parser.add_argument("--metrics", type=Path, required=True)
+    args = parser.parse_args()
+    cfg = load_params(args.params).export
+
+    from fmnist import export
+    from fmnist.models import load_model
+
+    model = load_model(args.model_dir)
+    test = load_npz(args.data_dir / "test.npz", ("x", "y"))
+    calibration = load_npz(args.data_dir / "train.npz", ("x",))["x"][: cfg.representative_samples]
+    x, y = test["x"], test["y"]
+    results = {"keras": export.measure(export.keras_predictor(model), x, y, cfg.batch_size, cfg.latency_runs)}
+    results["keras"]["size_bytes"] = export.size_bytes(args.model_dir / "model.keras")
+    with atomic_dir(args.out_dir) as out:
+        export.export_saved_model(model, out / "saved_model")
+        predictor = export.saved_model_predictor(out / "saved_model")
+        results["saved_model"] = export.measure(predictor, x, y, cfg.batch_size, cfg.latency_runs)
+        results["saved_model"]["size_bytes"] = export.size_bytes(out / "saved_model")
+        for name, representative in (("tflite_float32", None), ("tflite_int8", calibration)):
+            flatbuffer = export.convert_tflite(out / "saved_model", representative)
+            write_bytes(out / f"model_{name.split('_')[1]}.tflite", flatbuffer)
+            results[name] = export.measure(export.tflite_predictor(flatbuffer), x, y, cfg.batch_size, cfg.latency_runs)
+            results[name]["size_bytes"] = len(flatbuffer)
+        if (args.model_dir / "info.json").is_file():
+            shutil.copy2(args.model_dir / "info.json", out / "info.json")
+    agreement = float((results["tflite_int8"]["predictions"] == results["tflite_float32"]["predictions"]).mean())
+    metrics = {name: {k: v for k, v in row.items() if k != "predictions"} for name, row in results.items()}
+    drop = (metrics["tflite_float32"]["accuracy"] - metrics["tflite_int8"]["accuracy"]) * 100
+    metrics["int8_accuracy_drop_points"] = round(drop, 3)
+    metrics["int8_agreement_with_float32"] = round(agreement, 6)
+    metrics["int8_within_limit"] = bool(drop <= cfg.max_int8_drop)
+    info = args.model_dir / "info.json"
+    metrics["variant"] = read_json(info).get("variant") if info.is_file() else args.model_dir.name
+    write_json(args.metrics, metrics)
+    for name in ("keras", "saved_model", "tflite_float32", "tflite_int8"):
+        row = metrics[name]
+        print(
+            f"export: {name:15s} accuracy {row['accuracy']:.4f}  {row['size_bytes'] / 1e6:6.2f} MB  "
+            f"{row['latency_ms']:7.3f} ms/image  {row['images_per_second']:9.1f} images/s"
+        )
+    print(f"export: int8 loses {drop:.2f} points against float32 (limit {cfg.max_int8_drop})")
+
+
+if __name__ == "__main__":
+    main()
