@@ -8,13 +8,14 @@ export PATH := $(BIN):$(PATH)
 export TF_ENABLE_ONEDNN_OPTS := 1
 SYSTEM_DATA := /usr/share/datasets/fashion-mnist
 
-.PHONY: help setup node-tools data repro test test-fast lint format bench clean
+.PHONY: help setup node-tools browser data repro test test-fast lint format bench plots clean
 
 help:
 	@echo "make repro   - set up, then run the whole DVC pipeline (dvc repro)"
 	@echo "make test    - set up, then run the test suite"
 	@echo "make lint    - ruff check + format check"
 	@echo "make bench   - speed benchmark -> metrics/bench.json, plots/bench/"
+	@echo "make plots   - every plot in dvc_plots/index.html, renders offline"
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +34,18 @@ node_modules/.installed: package.json package-lock.json
 
 node-tools: node_modules/.installed
 
+# Headless Chromium for the test that opens the `dvc plots show` page; skipped if unavailable.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+		echo "browser: chromium found"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "browser: installing Debian packages chromium chromium-driver"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) >/dev/null \
+			|| echo "browser: apt-get failed; the browser test will be skipped"; \
+	else \
+		echo "browser: no chromium; the browser test will be skipped"; \
+	fi
+
 # The pipeline's fetch stage looks in data/external/, then the Debian package, then downloads.
 # Install the Debian package when no local copy exists and apt is usable (root, Debian/Ubuntu).
 data:
@@ -49,11 +62,21 @@ data:
 repro: setup data
 	dvc repro
 
-test: setup node-tools data
+test: setup node-tools browser data
 	pytest -q
 
 test-fast: setup
 	pytest -q -m "not slow"
+
+# dvc plots show with the Vega libraries copied next to the page (no CDN needed).
+plots: setup node-tools
+	dvc plots show -o dvc_plots
+	@if [ -d node_modules/vega ]; then \
+		mkdir -p dvc_plots/vendor && \
+		cp node_modules/vega/build/vega.min.js node_modules/vega-lite/build/vega-lite.min.js \
+			node_modules/vega-embed/build/vega-embed.min.js dvc_plots/vendor/; \
+	fi
+	@echo "open dvc_plots/index.html"
 
 # Speed benchmark on the trained pipeline's data (run `make repro` first).
 bench: setup

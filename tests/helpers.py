@@ -12,7 +12,17 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "mini"
-COPY = ["dvc.yaml", "params.yaml", "stages", "fmnist", "pyproject.toml", ".dvc/config", ".dvcignore", ".gitignore"]
+COPY = [
+    "dvc.yaml",
+    "params.yaml",
+    "stages",
+    "fmnist",
+    "pyproject.toml",
+    ".dvc/config",
+    ".dvc/plots_template.html",
+    ".dvcignore",
+    ".gitignore",
+]
 
 
 def run(cmd: list[str], cwd: Path, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess:

@@ -72,7 +72,9 @@ def test_metrics_show_and_plots_render(repo):
     # plots/bench comes from `make bench`, which the fixture pipeline does not run.
     errors = [e for e in rendered.get("errors", []) if not e.get("source", "").startswith("plots/bench")]
     assert not errors, errors
-    kinds = {path: entries[0]["type"] for path, entries in rendered["data"].items()}
+    empty = [path for path, entries in rendered["data"].items() if not entries]
+    assert all(path.startswith("plots/bench") for path in empty), empty
+    kinds = {path: entries[0]["type"] for path, entries in rendered["data"].items() if entries}
     for name in variants(repo):
         assert kinds[f"plots/eval/{name}/confusion.csv"] == "vega"
         assert kinds[f"plots/eval/{name}/confusion.png"] == "image"
@@ -102,3 +104,48 @@ def test_param_change_reruns_only_that_variant_and_diff_reports_it(repo):
     curve = plots["data"]["plots/train/mlp_a/plots/metrics/eval/accuracy.tsv"][0]
     assert set(curve["revisions"]) == {"HEAD~1", "HEAD"}
     assert "up to date" in run(["dvc", "status"], repo).stdout
+
+
+def test_plots_page_renders_in_headless_chromium(repo):
+    """Every plot of `make plots` renders offline: images load, Vega draws, no console errors."""
+    import re
+    import shutil
+    import time
+
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    vendor = Path(__file__).resolve().parents[1] / "node_modules"
+    if not (chromium and driver and (vendor / "vega").is_dir()):
+        pytest.skip("needs chromium, chromium-driver and `npm ci` (make browser node-tools)")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    run(["dvc", "plots", "show", "-o", "page"], repo)
+    (repo / "page" / "vendor").mkdir()
+    for name in ("vega/build/vega.min.js", "vega-lite/build/vega-lite.min.js", "vega-embed/build/vega-embed.min.js"):
+        shutil.copy(vendor / name, repo / "page" / "vendor")
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(flag)
+    options.binary_location = chromium
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    browser = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver))
+    try:
+        browser.set_page_load_timeout(60)
+        browser.get((repo / "page" / "index.html").as_uri())
+        # vegaEmbed replaces each plot's div content (its <script>) with a <canvas> or <svg>.
+        page = (repo / "page" / "index.html").read_text()
+        vega_ids = re.findall(r"vegaEmbed\('#([^']+)'", page)
+        count_drawn = "return arguments[0].filter(i => document.getElementById(i).querySelector('canvas,svg')).length"
+        for _ in range(100):  # Vega renders asynchronously
+            if browser.execute_script(count_drawn, vega_ids) == len(vega_ids):
+                break
+            time.sleep(0.2)
+        images = browser.execute_script(
+            "return Array.from(document.images).map(i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0])"
+        )
+        drawn = browser.execute_script(count_drawn, vega_ids)
+        errors = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    finally:
+        browser.quit()
+    assert len(vega_ids) >= 20 and drawn == len(vega_ids), (len(vega_ids), drawn)
+    broken = [src for src, ok in images if not ok]
+    assert len(images) >= 30 and not broken, broken
+    assert not errors, errors
