@@ -47,14 +47,20 @@ def matmul_peak(size: int = 2048, repeats: int = 20) -> float:
     return best
 
 
-def training_throughput(variant, x: np.ndarray, y: np.ndarray, steps: int) -> float:
-    """Images/s of the real training step (input pipeline and augmentation included)."""
+def training_throughput(variant, x: np.ndarray, y: np.ndarray, steps: int, deterministic: bool = True) -> float:
+    """Images/s of the real training step (input pipeline and augmentation included), with
+    TensorFlow op determinism on or off (the train stage follows `runtime.deterministic`)."""
     import keras
+    import tensorflow as tf
 
     from fmnist.models import build_model
     from fmnist.training import make_optimizer, train_dataset
 
     keras.utils.set_random_seed(variant.seed)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+    else:
+        tf.config.experimental.disable_op_determinism()
     model = build_model(variant.architecture, variant.model)
     dataset, steps_per_epoch = train_dataset(x, y, variant)
     model.compile(
@@ -164,10 +170,16 @@ def run(params_path: Path, data_dir: Path, live_root: Path, steps: int, rounds: 
     params = load_params(params_path)
     train = load_npz(data_dir / "train.npz", ("x", "y"))
     conv = {name: v for name, v in params.variants.items() if v.architecture in CONV_ARCHITECTURES}
+    deterministic = params.runtime.deterministic
     peaks, speeds = [matmul_peak()], {name: [] for name in conv}
+    # Determinism cost: the same variants timed with op determinism on and off, interleaved.
+    cost_names = [name for name in ("cnn_basic", "champion") if name in conv]
+    loose: dict[str, list[float]] = {name: [] for name in cost_names}
     for _ in range(rounds):
         for name, variant in conv.items():
-            speeds[name].append(training_throughput(variant, train["x"], train["y"], steps))
+            speeds[name].append(training_throughput(variant, train["x"], train["y"], steps, deterministic))
+            if name in loose:
+                loose[name].append(training_throughput(variant, train["x"], train["y"], steps, not deterministic))
         peaks.append(matmul_peak())
     peak = max(peaks)
     result: dict = {
@@ -189,6 +201,17 @@ def run(params_path: Path, data_dir: Path, live_root: Path, steps: int, rounds: 
             "time_to_accuracy": [[round(s, 1), round(a, 4)] for s, a in time_to_accuracy(live_root / name)],
             "test_accuracy": _test_accuracy(Path("metrics/eval") / f"{name}.json"),
         }
+    result["determinism"] = {
+        name: {
+            "runtime_deterministic": deterministic,
+            "deterministic_images_per_second": round(max(speeds[name] if deterministic else loose[name]), 1),
+            "nondeterministic_images_per_second": round(max(loose[name] if deterministic else speeds[name]), 1),
+        }
+        for name in cost_names
+    }
+    for row in result["determinism"].values():
+        slower = 1 - row["deterministic_images_per_second"] / row["nondeterministic_images_per_second"]
+        row["cost_percent"] = round(100 * slower, 1)
     published = max(published_recipe_throughput(steps) for _ in range(rounds))
     ours = result["variants"].get("cnn_enhanced", {}).get("images_per_second")
     result["published_recipe"] = {
