@@ -140,10 +140,11 @@ def pipeline_overheads(raw_dir: Path) -> dict:
     import tempfile
 
     timings: dict = {"noop_repro_seconds": None, "ingest_seconds": None}
-    status = subprocess.run([sys.executable, "-m", "dvc", "status", "--json"], capture_output=True, text=True, check=False)
+    dvc = [sys.executable, "-m", "dvc"]
+    status = subprocess.run([*dvc, "status", "--json"], capture_output=True, text=True, check=False)
     if status.returncode == 0 and json.loads(status.stdout or "{}") == {}:
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "dvc", "repro"], capture_output=True, check=True)
+        subprocess.run([*dvc, "repro"], capture_output=True, check=True)
         timings["noop_repro_seconds"] = round(time.perf_counter() - started, 2)
     train_csv, test_csv = raw_dir / "fashion-mnist_train.csv", raw_dir / "fashion-mnist_test.csv"
     if train_csv.exists() and test_csv.exists():
