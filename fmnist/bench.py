@@ -57,6 +57,7 @@ def training_throughput(variant, x: np.ndarray, y: np.ndarray, steps: int, deter
     from fmnist.training import make_optimizer, train_dataset
 
     keras.utils.set_random_seed(variant.seed)
+    keras.mixed_precision.set_global_policy(variant.precision)
     if deterministic:
         tf.config.experimental.enable_op_determinism()
     else:
@@ -69,7 +70,9 @@ def training_throughput(variant, x: np.ndarray, y: np.ndarray, steps: int, deter
     model.fit(dataset, steps_per_epoch=5, epochs=1, verbose=0, shuffle=False)  # build and warm up
     started = time.perf_counter()
     model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
-    return steps * min(variant.batch_size, len(x)) / (time.perf_counter() - started)
+    rate = steps * min(variant.batch_size, len(x)) / (time.perf_counter() - started)
+    keras.mixed_precision.set_global_policy("float32")
+    return rate
 
 
 def time_to_accuracy(live_dir: Path) -> list[tuple[float, float]]:
@@ -195,6 +198,7 @@ def run(params_path: Path, data_dir: Path, live_root: Path, steps: int, rounds: 
         flops = training_flops(build_model(variant.architecture, variant.model))
         result["variants"][name] = {
             "batch_size": variant.batch_size,
+            "precision": variant.precision,
             "images_per_second": round(images_per_second, 1),
             "images_per_second_rounds": [round(speed, 1) for speed in speeds[name]],
             "train_gflops_per_image": round(flops / 1e9, 4),

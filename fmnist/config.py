@@ -20,6 +20,7 @@ from fmnist.errors import ConfigError
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine", "one_cycle")
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class VariantConfig:
     early_stopping_patience: int = 0  # 0: train every epoch, still keep the best one
     label_smoothing: float = 0.0
     ema_momentum: float = 0.0  # > 0: validate, select and keep an exponential moving average of the weights
+    # Compute precision: mixed_bfloat16 uses AMX/AVX-512-BF16 CPUs (and TPUs), mixed_float16 GPUs.
+    precision: str = "float32"
     class_weights: bool = False
     seed: int = 42
     floor: float = 0.0  # the CI gate fails when test accuracy falls below this
@@ -70,7 +73,6 @@ class VariantConfig:
 @dataclass(frozen=True)
 class RuntimeConfig:
     deterministic: bool = True  # tf.config.experimental.enable_op_determinism
-    mixed_precision: bool = False  # float16 compute: for GPUs, slower on CPU
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,11 @@ def _validate_variant(v: VariantConfig, section: str = "variants") -> None:
     _require(0 < v.step_factor <= 1, f"{p}.step_factor", f"must be in (0, 1], got {v.step_factor}")
     _require(v.early_stopping_patience >= 0, f"{p}.early_stopping_patience", "must be >= 0")
     _require(0 <= v.label_smoothing < 1, f"{p}.label_smoothing", f"must be in [0, 1), got {v.label_smoothing}")
+    _require(
+        v.precision in PRECISIONS,
+        f"{p}.precision",
+        f"unknown {v.precision!r}{_hint(v.precision, PRECISIONS)}; expected one of {list(PRECISIONS)}",
+    )
     _require(0 <= v.ema_momentum < 1, f"{p}.ema_momentum", f"must be in [0, 1), got {v.ema_momentum}")
     _require(0 <= v.floor <= 1, f"{p}.floor", f"must be a fraction in [0, 1], got {v.floor}")
     a = v.augment

@@ -167,12 +167,14 @@ class TrainResult:
     metrics: dict
 
 
-def configure_runtime(runtime: RuntimeConfig, seed: int) -> None:
+def configure_runtime(runtime: RuntimeConfig, seed: int, precision: str = "float32") -> None:
     keras.utils.set_random_seed(seed)
     if runtime.deterministic:
         tf.config.experimental.enable_op_determinism()
-    if runtime.mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_float16")
+    else:
+        tf.config.experimental.disable_op_determinism()
+    # Layers read the global policy when built; float32 restores it after a mixed-precision run.
+    keras.mixed_precision.set_global_policy(precision)
 
 
 def train_variant(
@@ -183,7 +185,7 @@ def train_variant(
     verbose: int = 2,
 ) -> TrainResult:
     """Train one variant on data['x_train'], selecting the best epoch on data['x_val']."""
-    configure_runtime(runtime, v.seed)
+    configure_runtime(runtime, v.seed, v.precision)
     model = build_model(v.architecture, v.model, name=v.name)
     train, steps_per_epoch = train_dataset(data["x_train"], data["y_train"], v)
     val = eval_dataset(data["x_val"], data["y_val"])

@@ -57,6 +57,7 @@ def test_params_are_frozen():
         ("variants.mlp_a.label_smoothing", 1.0, "variants.mlp_a.label_smoothing: must be in [0, 1)"),
         ("variants.mlp_a.model", [1], "variants.mlp_a.model: expected a mapping"),
         ("variants", {}, "variants: expected a non-empty mapping"),
+        ("variants.mlp_a.precision", "bf16", "variants.mlp_a.precision: unknown 'bf16'"),
         ("variants.mlp_a.ema_momentum", 1.0, "variants.mlp_a.ema_momentum: must be in [0, 1)"),
         ("presets.champion_long.epochs", 0, "presets.champion_long.epochs: must be > 0"),
         ("presets.champion_long", [1], "presets.champion_long: expected a mapping of settings"),

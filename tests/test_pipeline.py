@@ -85,6 +85,14 @@ def test_metrics_show_and_plots_render(repo):
     assert "confusion_csv" in html and "leaderboard.png" in html
 
 
+def test_forced_rerun_gives_identical_metrics_and_predictions(repo):
+    """Re-training a variant from scratch reproduces its evaluation bit for bit."""
+    outputs = [repo / "metrics" / "eval" / "cnn_basic.json", repo / "data" / "predictions" / "cnn_basic.npz"]
+    before = [path.read_bytes() for path in outputs]
+    run(["dvc", "repro", "--force", "--single-item", "train@cnn_basic", "evaluate@cnn_basic"], repo)
+    assert [path.read_bytes() for path in outputs] == before
+
+
 def test_param_change_reruns_only_that_variant_and_diff_reports_it(repo):
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["variants"]["mlp_a"]["learning_rate"] = 0.02

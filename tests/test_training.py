@@ -112,3 +112,34 @@ def test_early_stopping_keeps_best_epoch(fixture_train):
     result = train_variant(variant, tiny_data(fixture_train), RuntimeConfig(), verbose=0)
     assert result.metrics["epochs_run"] < 30
     assert result.metrics["best_epoch"] <= result.metrics["epochs_run"]
+
+
+def test_augmented_conv_training_is_bit_reproducible(fixture_train):
+    """Same params and seed -> identical weights and predictions (op determinism + stateless aug)."""
+    augment = AugmentConfig(rotation=10, shift=0.1, zoom=0.1, shear=5, horizontal_flip=True, erasing=0.5)
+    variant = VariantConfig(
+        name="t",
+        architecture="cnn_basic",
+        model={"filters": (8, 16), "dense_units": 32},
+        epochs=2,
+        batch_size=50,
+        augment=augment,
+    )
+    data = tiny_data(fixture_train)
+    runs = [train_variant(variant, data, RuntimeConfig(deterministic=True), verbose=0) for _ in range(2)]
+    for a, b in zip(runs[0].model.get_weights(), runs[1].model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    predictions = [run.model.predict(data["x_val"], verbose=0) for run in runs]
+    np.testing.assert_array_equal(predictions[0], predictions[1])
+
+
+def test_mixed_bfloat16_variant_trains_and_the_next_run_is_float32(fixture_train):
+    data = tiny_data(fixture_train)
+    base = {"name": "t", "architecture": "cnn_basic", "model": {"filters": (8, 16)}, "epochs": 1, "batch_size": 50}
+    mixed = train_variant(VariantConfig(**base, precision="mixed_bfloat16"), data, RuntimeConfig(), verbose=0)
+    conv = next(layer for layer in mixed.model.layers if "conv" in layer.name)
+    assert conv.compute_dtype == "bfloat16" and conv.variable_dtype == "float32"
+    assert mixed.model.layers[-1].compute_dtype == "float32"  # softmax head stays float32
+    assert 0 < mixed.metrics["best_val_accuracy"] <= 1
+    plain = train_variant(VariantConfig(**base), data, RuntimeConfig(), verbose=0)
+    assert all(layer.compute_dtype == "float32" for layer in plain.model.layers)
