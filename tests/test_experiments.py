@@ -60,6 +60,8 @@ def test_queued_sweep_runs_and_shows_params_and_metrics(repo):
         assert 0 <= accuracy <= 1
     table = run(["dvc", "exp", "show", "--only-changed", "--drop", "metrics/train.*", "--md"], repo).stdout
     assert "learning_rate" in table and "accuracy" in table
+    sort = ["--sort-by", "metrics/eval/mlp_a.json:accuracy", "--sort-order", "desc"]
+    assert "accuracy" in run(["dvc", "exp", "show", "--only-changed", *sort], repo).stdout
 
     # Keep the winner: apply it to the workspace, or branch it.
     winner = max(rows, key=lambda row: row["metrics"]["metrics/eval/mlp_a.json"]["data"]["val_accuracy"])

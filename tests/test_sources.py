@@ -79,3 +79,23 @@ def test_auto_without_any_source_lists_three_ways(tmp_path, monkeypatch):
     message = str(error.value)
     assert "(1)" in message and "(2) apt-get install dataset-fashion-mnist" in message and "(3)" in message
     assert not (tmp_path / "dl" / "train-images-idx3-ubyte.gz").exists()
+
+
+def test_source_paths_cannot_pull_in_other_files(tmp_path):
+    """A traversing data.source or a symlink to a non-data file reads only the fixed names,
+    validates them, and fails with one line naming the file; nothing is written."""
+    out = outputs(tmp_path)
+    with pytest.raises(SourceError, match=r"expected fashion-mnist_train\.csv"):
+        fetch(str(tmp_path / ".." / ".."), out)
+    folder = tmp_path / "src"
+    shutil.copytree(FIXTURE, folder)
+    (folder / "fashion-mnist_train.csv.gz").unlink()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password=hunter2\n")
+    (folder / "fashion-mnist_train.csv").symlink_to(secret)
+    with pytest.raises(DataError) as error:
+        fetch(str(folder), out)
+    assert "fashion-mnist_train.csv: row 1: header is 'password=hunter2'" in str(error.value)
+    assert not out["train"].exists() and not out["test"].exists()
+    with pytest.raises(SourceError, match="only https:// downloads"):
+        fetch("file:///etc/", out)
