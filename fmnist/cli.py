@@ -10,6 +10,7 @@ from fmnist.errors import FmnistError, exit_on_error
 from fmnist.io import read_json, write_text
 
 RESULTS_START, RESULTS_END = "<!-- results:start -->", "<!-- results:end -->"
+BENCH_START, BENCH_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
 def results_table(summary: dict) -> str:
@@ -41,13 +42,53 @@ def results_table(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def update_readme(readme: Path, summary: dict) -> bool:
-    """Replace the block between the results markers; True if the file changed."""
+def bench_table(bench: dict, summary: dict) -> str:
+    """Markdown performance table from metrics/bench.json and metrics/summary.json."""
+    lines = [
+        "| variant | precision | test accuracy | train time | images/s | train GFLOP/image | MFU |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, row in bench["variants"].items():
+        trained = summary["variants"].get(name, {})
+        accuracy = f"{trained['test_accuracy']:.2%}" if trained else "–"
+        minutes = f"{trained['train_seconds'] / 60:.1f} min" if trained else "–"
+        lines.append(
+            f"| `{name}` | {row.get('precision', 'float32')} | {accuracy} | {minutes} "
+            f"| {row['images_per_second']:,.0f} | {row['train_gflops_per_image']:.3f} | {row['mfu']:.0%} |"
+        )
+    published = bench.get("published_recipe", {})
+    lines += ["", f"- fp32 matmul peak measured in the same run: {bench['matmul_peak_gflops']:.0f} GFLOP/s."]
+    if published.get("speedup"):
+        lines.append(
+            f"- The enhanced CNN trained the published way (batch 64, Adam, no oneDNN flag, per-image Python "
+            f"augmentation): {published['images_per_second']:.0f} images/s; this pipeline's `cnn_enhanced`: "
+            f"**{published['speedup']:.2f}× faster**."
+        )
+    for name, row in bench.get("determinism", {}).items():
+        lines.append(
+            f"- Op determinism on `{name}`: {row['deterministic_images_per_second']:,.0f} vs "
+            f"{row['nondeterministic_images_per_second']:,.0f} images/s without (cost {row['cost_percent']:.1f} %)."
+        )
+    if bench.get("noop_repro_seconds") is not None:
+        lines.append(f"- No-op `dvc repro` (nothing changed): {bench['noop_repro_seconds']:.1f} s.")
+    if bench.get("ingest_seconds") is not None:
+        lines.append(f"- `ingest` stage on both CSVs (validation, arrays, EDA plots): {bench['ingest_seconds']:.1f} s.")
+    return "\n".join(lines)
+
+
+def _replace_block(text: str, start: str, end: str, body: str) -> str:
+    block = f"{start}\n{body}\n{end}"
+    return re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
+
+
+def update_readme(readme: Path, summary: dict, bench: dict | None = None) -> bool:
+    """Replace the results (and, given bench, the performance) block; True if the file changed."""
     text = readme.read_text(encoding="utf-8")
     if RESULTS_START not in text or RESULTS_END not in text:
         raise FmnistError(f"{readme}: no {RESULTS_START} … {RESULTS_END} block to fill")
-    block = f"{RESULTS_START}\n{results_table(summary)}\n{RESULTS_END}"
-    new = re.sub(re.escape(RESULTS_START) + ".*?" + re.escape(RESULTS_END), lambda _: block, text, flags=re.S)
+    new = _replace_block(text, RESULTS_START, RESULTS_END, results_table(summary))
+    if bench is not None and BENCH_START in new and BENCH_END in new:
+        new = _replace_block(new, BENCH_START, BENCH_END, bench_table(bench, summary))
     if new != text:
         write_text(readme, new)
     return new != text
@@ -134,7 +175,8 @@ def main(argv: list[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     results = commands.add_parser("results", help="print the results table from metrics/summary.json")
     results.add_argument("--summary", type=Path, default=Path("metrics/summary.json"))
-    results.add_argument("--update-readme", type=Path, metavar="README", help="rewrite the table block in README")
+    results.add_argument("--update-readme", type=Path, metavar="README", help="rewrite the table blocks in README")
+    results.add_argument("--bench", type=Path, default=Path("metrics/bench.json"), help="for the performance table")
     predict = commands.add_parser("predict", help="classify image files (PNG, JPEG, BMP, GIF, WebP) or folders")
     predict.add_argument("paths", nargs="+", help="image files and/or folders (searched recursively)")
     predict.add_argument("--model", default="best", help="'best', a variant name, or a model folder/.keras file")
@@ -186,8 +228,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.command == "results":
         summary = read_json(args.summary)
+        bench = read_json(args.bench) if args.bench.is_file() else None
         if args.update_readme:
-            changed = update_readme(args.update_readme, summary)
+            changed = update_readme(args.update_readme, summary, bench)
             print(f"{args.update_readme}: {'updated' if changed else 'already up to date'}")
         else:
             print(results_table(summary))

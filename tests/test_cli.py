@@ -3,7 +3,16 @@ from pathlib import Path
 
 import pytest
 
-from fmnist.cli import RESULTS_END, RESULTS_START, main, results_table, update_readme
+from fmnist.cli import (
+    BENCH_END,
+    BENCH_START,
+    RESULTS_END,
+    RESULTS_START,
+    bench_table,
+    main,
+    results_table,
+    update_readme,
+)
 from fmnist.errors import FmnistError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,3 +83,39 @@ def test_committed_readme_matches_committed_summary():
         pytest.skip("no full run committed yet")
     readme = (ROOT / "README.md").read_text()
     assert results_table(json.loads(summary.read_text())) in readme
+
+
+BENCH = {
+    "matmul_peak_gflops": 300.0,
+    "variants": {
+        "b": {"precision": "float32", "images_per_second": 800.0, "train_gflops_per_image": 0.223, "mfu": 0.59},
+    },
+    "published_recipe": {"images_per_second": 200.0, "speedup": 3.4},
+    "determinism": {
+        "b": {
+            "deterministic_images_per_second": 790.0,
+            "nondeterministic_images_per_second": 800.0,
+            "cost_percent": 1.2,
+        }
+    },
+    "noop_repro_seconds": 2.1,
+    "ingest_seconds": 6.5,
+}
+
+
+def test_bench_table_and_readme_block(tmp_path):
+    table = bench_table(BENCH, SUMMARY)
+    assert "| `b` | float32 | 93.00% | 2.0 min | 800 | 0.223 | 59% |" in table
+    assert "**3.40× faster**" in table and "cost 1.2 %" in table and "2.1 s" in table and "6.5 s" in table
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{RESULTS_START}\n{RESULTS_END}\nx\n{BENCH_START}\nold\n{BENCH_END}\n")
+    assert update_readme(readme, SUMMARY, BENCH) is True
+    assert table in readme.read_text() and "old" not in readme.read_text()
+
+
+def test_committed_readme_matches_committed_bench():
+    bench, summary = ROOT / "metrics" / "bench.json", ROOT / "metrics" / "summary.json"
+    if not bench.exists():
+        pytest.skip("no benchmark committed yet")
+    table = bench_table(json.loads(bench.read_text()), json.loads(summary.read_text()))
+    assert table in (ROOT / "README.md").read_text()
