@@ -51,17 +51,13 @@ def training_throughput(variant, x: np.ndarray, y: np.ndarray, steps: int, deter
     """Images/s of the real training step (input pipeline and augmentation included), with
     TensorFlow op determinism on or off (the train stage follows `runtime.deterministic`)."""
     import keras
-    import tensorflow as tf
 
     from fmnist.models import build_model
-    from fmnist.training import make_optimizer, train_dataset
+    from fmnist.training import make_optimizer, set_op_determinism, train_dataset
 
     keras.utils.set_random_seed(variant.seed)
     keras.mixed_precision.set_global_policy(variant.precision)
-    if deterministic:
-        tf.config.experimental.enable_op_determinism()
-    else:
-        tf.config.experimental.disable_op_determinism()
+    set_op_determinism(deterministic)
     model = build_model(variant.architecture, variant.model)
     dataset, steps_per_epoch = train_dataset(x, y, variant)
     model.compile(

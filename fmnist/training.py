@@ -167,12 +167,19 @@ class TrainResult:
     metrics: dict
 
 
-def configure_runtime(runtime: RuntimeConfig, seed: int, precision: str = "float32") -> None:
-    keras.utils.set_random_seed(seed)
-    if runtime.deterministic:
+def set_op_determinism(enabled: bool) -> None:
+    """Turn TensorFlow op determinism on or off (the public API has only the 'on' switch)."""
+    from tensorflow.python.framework import config as framework_config
+
+    if enabled:
         tf.config.experimental.enable_op_determinism()
     else:
-        tf.config.experimental.disable_op_determinism()
+        framework_config.disable_op_determinism()
+
+
+def configure_runtime(runtime: RuntimeConfig, seed: int, precision: str = "float32") -> None:
+    keras.utils.set_random_seed(seed)
+    set_op_determinism(runtime.deterministic)
     # Layers read the global policy when built; float32 restores it after a mixed-precision run.
     keras.mixed_precision.set_global_policy(precision)
 
