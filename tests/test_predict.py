@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from helpers import FIXTURE
 from PIL import Image
 
 from fmnist import CLASS_NAMES
@@ -12,7 +13,6 @@ from fmnist.config import RuntimeConfig, VariantConfig
 from fmnist.data import read_csv
 from fmnist.predict import ImageError, find_images, fit_like_fashion_mnist, load_image
 from fmnist.training import train_variant
-from tests.conftest import FIXTURE
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,11 @@
 import pytest
 import yaml
+from helpers import ROOT
 
 from fmnist.cli import main
 from fmnist.config import load_params
 from fmnist.errors import ConfigError
 from fmnist.presets import add_preset
-from tests.helpers import ROOT
 
 
 def test_repo_preset_is_valid_and_not_a_default_variant():

@@ -5,8 +5,7 @@ import subprocess
 
 import pytest
 import yaml
-
-from tests.helpers import ROOT
+from helpers import ROOT
 
 WORKFLOW = ROOT / ".github" / "workflows" / "retrain.yml"
 LINTER = ROOT / ".ci" / "actionlint.cjs"
