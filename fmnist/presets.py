@@ -48,12 +48,12 @@ def add_preset(params_path: Path, name: str) -> str:
     if end and not lines[end - 1].endswith("\n"):
         lines[end - 1] += "\n"
     new = "".join(lines[:end]) + indented + "".join(lines[end:])
-    load_params_text_check(new, params_path)
+    _check_text(new, params_path)
     write_text(params_path, new)
     return indented
 
 
-def load_params_text_check(text: str, params_path: Path) -> None:
+def _check_text(text: str, params_path: Path) -> None:
     """Refuse to write a params file that would no longer validate."""
     from fmnist.config import parse_params
 
