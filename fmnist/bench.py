@@ -13,7 +13,6 @@ It also times a no-op `dvc repro` (only when the pipeline is up to date) and the
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import subprocess
@@ -25,6 +24,7 @@ import numpy as np
 
 from fmnist.errors import exit_on_error
 from fmnist.io import load_npz, write_json
+from fmnist.livelog import read_series
 
 CONV_ARCHITECTURES = ("cnn_basic", "cnn_advanced", "cnn_enhanced", "resnet")
 
@@ -73,18 +73,8 @@ def training_throughput(variant, x: np.ndarray, y: np.ndarray, steps: int, deter
 
 def time_to_accuracy(live_dir: Path) -> list[tuple[float, float]]:
     """(elapsed seconds, validation accuracy) per epoch from a train stage's DVCLive folder."""
-    metrics = live_dir / "plots" / "metrics"
-
-    def column(path: Path) -> dict[int, float]:
-        with path.open() as handle:
-            rows = list(csv.DictReader(handle, delimiter="\t"))
-        value = next((key for key in rows[0] if key not in ("step", "timestamp")), "") if rows else ""
-        return {int(row["step"]): float(row[value]) for row in rows}
-
-    seconds_path, accuracy_path = metrics / "train" / "elapsed_seconds.tsv", metrics / "eval" / "accuracy.tsv"
-    if not (seconds_path.exists() and accuracy_path.exists()):
-        return []
-    seconds, accuracy = column(seconds_path), column(accuracy_path)
+    seconds = read_series(live_dir, "train", "elapsed_seconds")
+    accuracy = read_series(live_dir, "eval", "accuracy")
     return [(seconds[step], accuracy[step]) for step in sorted(accuracy) if step in seconds]
 
 
@@ -161,7 +151,14 @@ def _test_accuracy(metrics_path: Path) -> float | None:
     return json.loads(metrics_path.read_text())["accuracy"] if metrics_path.exists() else None
 
 
-def run(params_path: Path, data_dir: Path, live_root: Path, steps: int, rounds: int = 2) -> dict:
+def run(
+    params_path: Path,
+    data_dir: Path,
+    live_root: Path,
+    steps: int,
+    rounds: int = 2,
+    eval_dir: Path = Path("metrics/eval"),
+) -> dict:
     from fmnist.config import load_params
     from fmnist.flops import training_flops
     from fmnist.models import build_model
@@ -200,7 +197,7 @@ def run(params_path: Path, data_dir: Path, live_root: Path, steps: int, rounds: 
             "train_gflops_per_image": round(flops / 1e9, 4),
             "mfu": round(flops * images_per_second / (peak * 1e9), 4),
             "time_to_accuracy": [[round(s, 1), round(a, 4)] for s, a in time_to_accuracy(live_root / name)],
-            "test_accuracy": _test_accuracy(Path("metrics/eval") / f"{name}.json"),
+            "test_accuracy": _test_accuracy(eval_dir / f"{name}.json"),
         }
     result["determinism"] = {
         name: {
@@ -248,6 +245,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
     parser.add_argument("--data-dir", type=Path, default=Path("data/processed"))
     parser.add_argument("--live-root", type=Path, default=Path("plots/train"))
+    parser.add_argument("--eval-dir", type=Path, default=Path("metrics/eval"), help="evaluate stage's test metrics")
     parser.add_argument("--steps", type=int, default=150, help="timed training steps per variant and round")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved timing rounds; the best counts")
     parser.add_argument("--raw-dir", type=Path, default=Path("data/raw"), help="CSVs for the ingest timing")
@@ -256,7 +254,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.steps < 1 or args.rounds < 1:
         raise SystemExit("error: --steps and --rounds must be >= 1")
-    result = run(args.params, args.data_dir, args.live_root, args.steps, args.rounds)
+    result = run(args.params, args.data_dir, args.live_root, args.steps, args.rounds, args.eval_dir)
     result.update(pipeline_overheads(args.raw_dir))
     write_json(args.out, result)
     plot_time_to_accuracy(result, args.plot)

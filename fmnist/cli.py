@@ -138,8 +138,7 @@ def _flip_tta(model_path: Path, params_path: Path) -> bool:
     if not params_path.is_file():
         return False
     params = load_params(params_path)
-    known = {**params.variants, **params.presets}
-    return bool(name in known and params.evaluate.tta_flip and known[name].augment.horizontal_flip)
+    return name in {**params.variants, **params.presets} and params.flip_tta(name)
 
 
 def run_predict(args) -> None:

@@ -15,6 +15,27 @@ import tensorflow as tf
 Predict = Callable[[np.ndarray], np.ndarray]
 
 
+def as_float32(model):
+    """A float32 copy of a mixed-precision model (same weights: they are stored in float32).
+
+    TFLite has no bfloat16 convolution kernels, and a float32 graph is what deployment
+    targets expect; float32 models are returned unchanged.
+    """
+    import keras
+
+    if all(layer.dtype_policy.name == "float32" for layer in model.layers):
+        return model
+
+    def to_float32(layer):
+        config = layer.get_config()
+        config["dtype"] = "float32"
+        return layer.__class__.from_config(config)
+
+    copy = keras.models.clone_model(model, clone_function=to_float32)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def export_saved_model(model, directory: Path) -> None:
     """A SavedModel with one `serve` endpoint (float32 [N, 28, 28, 1] -> probabilities)."""
     model.export(str(directory), format="tf_saved_model", verbose=False)

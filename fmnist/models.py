@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import keras
 from keras import layers
 
 from fmnist import IMAGE_SIZE, NUM_CLASSES
-from fmnist.errors import ConfigError
+from fmnist.errors import ConfigError, ModelFileError
 
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 Builder = Callable[..., keras.Model]
@@ -189,13 +191,8 @@ def build_resnet(
     return keras.Model(inputs, _classifier_head(x, dropout_rate), name="resnet")
 
 
-def load_model(path) -> keras.Model:
+def load_model(path: str | Path) -> keras.Model:
     """Load a .keras archive safely (no Lambda/pickle code); bad files give ModelFileError."""
-    import zipfile
-    from pathlib import Path
-
-    from fmnist.errors import ModelFileError
-
     path = Path(path)
     if path.is_dir():
         path = path / "model.keras"

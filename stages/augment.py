@@ -1,14 +1,12 @@
 """DVC stage `augment@<variant>`: preview real training images through the variant's augmentation."""
 
-import argparse
-from pathlib import Path
-
 import numpy as np
 
 from fmnist import CLASS_NAMES, plots
 from fmnist.config import load_params
 from fmnist.errors import exit_on_error
 from fmnist.io import load_npz
+from fmnist.stage_args import parse_stage_args
 
 
 def preview(images: np.ndarray, variant, copies: int = 5) -> np.ndarray:
@@ -25,12 +23,7 @@ def preview(images: np.ndarray, variant, copies: int = 5) -> np.ndarray:
 
 @exit_on_error
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--params", default="params.yaml")
-    parser.add_argument("--variant", required=True)
-    parser.add_argument("--train", type=Path, required=True, help="processed train .npz")
-    parser.add_argument("--out", type=Path, required=True, help="output PNG")
-    args = parser.parse_args()
+    args = parse_stage_args(__doc__, variant=True, train="processed train .npz", out="output PNG")
     variant = load_params(args.params).variant(args.variant)
     train = load_npz(args.train, ("x", "y"))
     # The first image of each class, so the preview always shows all ten.

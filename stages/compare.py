@@ -1,6 +1,5 @@
 """DVC stage `compare`: leaderboard, validation-chosen ensemble, and the best model."""
 
-import argparse
 import shutil
 from pathlib import Path
 
@@ -9,6 +8,8 @@ from fmnist.config import load_params
 from fmnist.errors import exit_on_error
 from fmnist.evaluation import ensemble_probabilities, evaluate_probabilities, greedy_ensemble
 from fmnist.io import atomic_dir, load_npz, read_json, write_json
+from fmnist.livelog import read_series
+from fmnist.stage_args import parse_stage_args
 from fmnist.system import machine_info
 
 
@@ -31,36 +32,33 @@ def leaderboard_rows(names, eval_dir: Path, train_dir: Path) -> list[dict]:
 
 def read_curves(live_dir: Path) -> dict[str, list[float]]:
     """Per-epoch validation accuracy and loss from a train stage's DVCLive TSV files."""
-    import csv
-
-    series = {}
+    curves = {}
     for key, name in (("val_accuracy", "accuracy"), ("val_loss", "loss")):
-        path = live_dir / "plots" / "metrics" / "eval" / f"{name}.tsv"
-        if path.is_file():
-            with path.open() as handle:
-                series[key] = [float(row[name]) for row in csv.DictReader(handle, delimiter="\t")]
-    return series
+        values = read_series(live_dir, "eval", name)
+        if values:
+            curves[key] = [values[step] for step in sorted(values)]
+    return curves
 
 
 @exit_on_error
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--params", default="params.yaml")
-    parser.add_argument("--data-dir", type=Path, required=True)
-    parser.add_argument("--eval-dir", type=Path, required=True)
-    parser.add_argument("--train-dir", type=Path, required=True)
-    parser.add_argument("--predictions-dir", type=Path, required=True)
-    parser.add_argument("--models-dir", type=Path, required=True)
-    parser.add_argument("--summary", type=Path, required=True)
-    parser.add_argument("--plots-dir", type=Path, required=True)
-    parser.add_argument("--best-dir", type=Path, required=True)
-    parser.add_argument("--live-dir", type=Path, required=True, help="DVCLive folders of the train stages")
-    args = parser.parse_args()
+    args = parse_stage_args(
+        __doc__,
+        data_dir="val.npz and test.npz",
+        eval_dir="evaluate stages' metrics JSON",
+        train_dir="train stages' metrics JSON",
+        predictions_dir="per-variant val/test probabilities",
+        models_dir="one folder per trained variant",
+        summary="writes the summary JSON",
+        plots_dir="writes leaderboard, per-class and curve plots",
+        best_dir="writes the best model or ensemble",
+        live_dir="DVCLive folders of the train stages",
+    )
     params = load_params(args.params)
     names = list(params.variants)
     rows = leaderboard_rows(names, args.eval_dir, args.train_dir)
     for row in rows:
-        row["floor"] = params.variants[row["name"]].floor
+        row["floor"] = params.ci.floors.get(row["name"], 0.0)
 
     y_val = load_npz(args.data_dir / "val.npz", ("y",))["y"]
     y_test = load_npz(args.data_dir / "test.npz", ("y",))["y"]

@@ -1,6 +1,5 @@
 """DVC stage `evaluate@<variant>`: test-set metrics, confusion matrix and pictures."""
 
-import argparse
 import csv
 import io
 from pathlib import Path
@@ -12,6 +11,7 @@ from fmnist.config import load_params
 from fmnist.errors import exit_on_error
 from fmnist.evaluation import confusion_matrix, evaluate_probabilities, predict_probabilities
 from fmnist.io import load_npz, save_npz, write_json, write_text
+from fmnist.stage_args import parse_stage_args
 
 
 def confusion_csv(y_true: np.ndarray, y_pred: np.ndarray) -> str:
@@ -79,15 +79,15 @@ def gradcam_picture(model, x, y, probabilities, path: Path, name: str) -> None:
 
 @exit_on_error
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--params", default="params.yaml")
-    parser.add_argument("--variant", required=True)
-    parser.add_argument("--data-dir", type=Path, required=True, help="folder with val.npz and test.npz")
-    parser.add_argument("--model-dir", type=Path, required=True)
-    parser.add_argument("--metrics", type=Path, required=True)
-    parser.add_argument("--plots-dir", type=Path, required=True)
-    parser.add_argument("--predictions", type=Path, required=True, help="val/test probabilities .npz")
-    args = parser.parse_args()
+    args = parse_stage_args(
+        __doc__,
+        variant=True,
+        data_dir="folder with val.npz and test.npz",
+        model_dir="folder with model.keras",
+        metrics="writes test metrics JSON",
+        plots_dir="writes confusion, predictions, Grad-CAM plots",
+        predictions="val/test probabilities .npz",
+    )
     params = load_params(args.params)
     variant = params.variant(args.variant)
 
@@ -97,8 +97,7 @@ def main() -> None:
     val = load_npz(args.data_dir / "val.npz", ("x", "y"))
     test = load_npz(args.data_dir / "test.npz", ("x", "y"))
     batch = params.evaluate.batch_size
-    # Mirror test-time augmentation only for models trained with horizontal flips.
-    flip = params.evaluate.tta_flip and variant.augment.horizontal_flip
+    flip = params.flip_tta(args.variant)
     val_probabilities = predict_probabilities(model, val["x"], batch, flip)
     test_probabilities = predict_probabilities(model, test["x"], batch, flip)
     metrics = evaluate_probabilities(test_probabilities, test["y"])

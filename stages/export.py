@@ -1,30 +1,29 @@
 """DVC stage `export`: SavedModel and TFLite (float32, int8) of the best model, each measured
 on the full test set (accuracy, size, single-image latency, batch throughput)."""
 
-import argparse
 import shutil
-from pathlib import Path
 
 from fmnist.config import load_params
 from fmnist.errors import exit_on_error
 from fmnist.io import atomic_dir, load_npz, read_json, write_bytes, write_json
+from fmnist.stage_args import parse_stage_args
 
 
 @exit_on_error
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--params", default="params.yaml")
-    parser.add_argument("--model-dir", type=Path, required=True, help="folder with model.keras (and info.json)")
-    parser.add_argument("--data-dir", type=Path, required=True, help="train.npz (calibration) and test.npz")
-    parser.add_argument("--out-dir", type=Path, required=True, help="writes saved_model/, model_*.tflite")
-    parser.add_argument("--metrics", type=Path, required=True)
-    args = parser.parse_args()
+    args = parse_stage_args(
+        __doc__,
+        model_dir="folder with model.keras (and info.json)",
+        data_dir="train.npz (calibration) and test.npz",
+        out_dir="writes saved_model/, model_*.tflite",
+        metrics="writes export metrics JSON",
+    )
     cfg = load_params(args.params).export
 
     from fmnist import export
     from fmnist.models import load_model
 
-    model = load_model(args.model_dir)
+    model = export.as_float32(load_model(args.model_dir))  # mixed-precision variants export as float32
     test = load_npz(args.data_dir / "test.npz", ("x", "y"))
     calibration = load_npz(args.data_dir / "train.npz", ("x",))["x"][: cfg.representative_samples]
     x, y = test["x"], test["y"]

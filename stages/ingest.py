@@ -1,8 +1,5 @@
 """DVC stage `ingest`: validate the CSVs, store arrays, and describe the data (EDA)."""
 
-import argparse
-from pathlib import Path
-
 import numpy as np
 
 from fmnist import CLASS_NAMES, NUM_CLASSES, plots
@@ -10,6 +7,7 @@ from fmnist.config import load_params
 from fmnist.data import duplicate_counts, read_csv
 from fmnist.errors import exit_on_error
 from fmnist.io import save_npz, write_json
+from fmnist.stage_args import parse_stage_args
 
 
 def describe(splits: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
@@ -29,14 +27,14 @@ def describe(splits: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
 
 @exit_on_error
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--params", default="params.yaml")
-    parser.add_argument("--train-csv", type=Path, required=True)
-    parser.add_argument("--test-csv", type=Path, required=True)
-    parser.add_argument("--out-dir", type=Path, required=True, help="writes train.npz and test.npz")
-    parser.add_argument("--metrics", type=Path, required=True, help="EDA metrics JSON")
-    parser.add_argument("--plots-dir", type=Path, required=True)
-    args = parser.parse_args()
+    args = parse_stage_args(
+        __doc__,
+        train_csv="Zalando-format train CSV (label, 784 pixels)",
+        test_csv="Zalando-format test CSV",
+        out_dir="writes train.npz and test.npz",
+        metrics="EDA metrics JSON",
+        plots_dir="writes class-balance and sample plots",
+    )
     load_params(args.params)  # fail on a bad params.yaml before the slow part
     splits = {"train": read_csv(args.train_csv), "test": read_csv(args.test_csv)}
     summary = describe(splits)

@@ -1,14 +1,12 @@
 """DVC stage `preprocess`: stratified validation split of train, scaling to [0, 1]."""
 
-import argparse
-from pathlib import Path
-
 import numpy as np
 
 from fmnist.config import load_params
 from fmnist.data import stratified_split
 from fmnist.errors import exit_on_error
 from fmnist.io import load_npz, save_npz
+from fmnist.stage_args import parse_stage_args
 
 
 def scale(images: np.ndarray) -> np.ndarray:
@@ -17,11 +15,7 @@ def scale(images: np.ndarray) -> np.ndarray:
 
 @exit_on_error
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--params", default="params.yaml")
-    parser.add_argument("--in-dir", type=Path, required=True)
-    parser.add_argument("--out-dir", type=Path, required=True, help="writes train/val/test.npz")
-    args = parser.parse_args()
+    args = parse_stage_args(__doc__, in_dir="ingested train.npz and test.npz", out_dir="writes train/val/test.npz")
     data = load_params(args.params).data
     train = load_npz(args.in_dir / "train.npz", ("x", "y"))
     test = load_npz(args.in_dir / "test.npz", ("x", "y"))

@@ -1,24 +1,23 @@
 """DVC stage `train@<variant>`: fit one variant, keep its best validation epoch."""
 
-import argparse
 import shutil
-from pathlib import Path
 
 from fmnist.config import load_params
 from fmnist.errors import exit_on_error
 from fmnist.io import atomic_dir, load_npz, write_json
+from fmnist.stage_args import parse_stage_args
 
 
 @exit_on_error
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--params", default="params.yaml")
-    parser.add_argument("--variant", required=True)
-    parser.add_argument("--data-dir", type=Path, required=True, help="folder with train.npz and val.npz")
-    parser.add_argument("--model-dir", type=Path, required=True, help="writes model.keras")
-    parser.add_argument("--metrics", type=Path, required=True, help="training summary JSON")
-    parser.add_argument("--live-dir", type=Path, required=True, help="DVCLive per-epoch curves")
-    args = parser.parse_args()
+    args = parse_stage_args(
+        __doc__,
+        variant=True,
+        data_dir="folder with train.npz and val.npz",
+        model_dir="writes model.keras",
+        metrics="training summary JSON",
+        live_dir="DVCLive per-epoch curves",
+    )
     params = load_params(args.params)
     variant = params.variant(args.variant)
 

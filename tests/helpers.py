@@ -58,6 +58,9 @@ def make_repo(target: Path, epochs: int = 1, variants: list[str] | None = None) 
     params = tiny_params(params, str(FIXTURE), epochs)
     if variants is not None:
         params["variants"] = {name: params["variants"][name] for name in variants}
+        # A floor must name an existing variant or preset (a stale one fails loudly).
+        known = {*variants, *params.get("presets", {})}
+        params["ci"]["floors"] = {name: floor for name, floor in params["ci"]["floors"].items() if name in known}
     (target / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["git", "init", "-q"], target)
     run(["git", "config", "user.email", "test@example.com"], target)

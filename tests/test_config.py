@@ -63,12 +63,32 @@ def test_params_are_frozen():
         ("presets.champion_long", [1], "presets.champion_long: expected a mapping of settings"),
         ("presets", [1], "presets: expected a mapping"),
         ("trainer", {}, "trainer: unknown top-level key"),
+        ("ci.floors.champoin", 0.9, "ci.floors.champoin: unknown variant (did you mean 'champion'?)"),
+        ("ci.floors.mlp_a", 88, "ci.floors.mlp_a: must be a fraction in [0, 1]"),
+        ("ci.floors.mlp_a", "high", "ci.floors.mlp_a: expected a number"),
+        ("ci.floors", [0.9], "ci.floors: expected a mapping"),
+        ("variants.mlp_a.floor", 0.9, "variants.mlp_a.floor: unknown key"),
     ],
 )
 def test_invalid_params_name_the_key(path, value, message):
     with pytest.raises(ConfigError) as error:
         parse_params(with_change(path, value))
     assert message in str(error.value)
+
+
+def test_floors_live_in_ci_and_presets_may_have_one():
+    params = parse_params(RAW)
+    assert params.ci.floors["champion"] >= 0.935
+    assert "champion_long" in params.ci.floors
+    without = with_change("ci.floors", {})
+    assert parse_params(without).ci.floors == {}
+
+
+def test_flip_tta_needs_the_flag_and_flip_training():
+    params = parse_params(RAW)
+    assert params.flip_tta("champion") is True  # trained with horizontal flips
+    assert params.flip_tta("mlp_a") is False
+    assert parse_params(with_change("evaluate.tta_flip", False)).flip_tta("champion") is False
 
 
 def test_unknown_variant_suggests_a_name():

@@ -49,3 +49,24 @@ def test_gradcam_maps(small_model, fixture_train):
     assert last_feature_layer(build_model("mlp_a")) is None
     with pytest.raises(ValueError, match="no convolutional feature map"):
         gradcam(build_model("mlp_a"), x[:1], np.array([0]))
+
+
+def test_mixed_precision_models_export_as_float32(fixture_train, tmp_path):
+    """TFLite has no bfloat16 convolutions: the bf16 champion is exported as a float32 copy."""
+    import keras
+
+    images, _ = fixture_train
+    x = images[:64].astype(np.float32)[..., None] / 255
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        mixed = build_model("resnet", {"stem_filters": 8, "widths": [8, 16], "blocks": [1, 1]})
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    plain = export.as_float32(mixed)
+    assert {layer.dtype_policy.name for layer in plain.layers} == {"float32"}
+    assert export.as_float32(plain) is plain
+    np.testing.assert_allclose(plain.predict(x, verbose=0), mixed.predict(x, verbose=0), atol=0.05)
+    export.export_saved_model(plain, tmp_path / "saved")
+    flatbuffer = export.convert_tflite(tmp_path / "saved")
+    tflite = export.measure(export.tflite_predictor(flatbuffer), x, np.zeros(len(x), int), 32, 2)
+    assert np.mean(tflite["predictions"] == plain.predict(x, verbose=0).argmax(1)) > 0.95

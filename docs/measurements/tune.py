@@ -43,7 +43,7 @@ if os.environ.get("INTER"):
     import tensorflow as tf
     tf.config.threading.set_inter_op_parallelism_threads(int(os.environ["INTER"]))
 if steps:
-    configure_runtime(params.runtime, v.seed)
+    configure_runtime(params.runtime, v.seed, v.precision)
     model = build_model(v.architecture, v.model, name=v.name)
     ds, spe = train_dataset(tr["x"], tr["y"], v)
     model.compile(optimizer=make_optimizer(v, spe), loss="categorical_crossentropy", jit_compile=False,
