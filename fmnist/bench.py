@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from fmnist.errors import exit_on_error
-from fmnist.io import load_npz, write_json
+from fmnist.io import load_npz, read_json, write_json
 from fmnist.livelog import read_series
 
 CONV_ARCHITECTURES = ("cnn_basic", "cnn_advanced", "cnn_enhanced", "resnet")
@@ -52,12 +52,11 @@ def training_throughput(variant, x: np.ndarray, y: np.ndarray, steps: int, deter
     TensorFlow op determinism on or off (the train stage follows `runtime.deterministic`)."""
     import keras
 
+    from fmnist.config import RuntimeConfig
     from fmnist.models import build_model
-    from fmnist.training import make_optimizer, set_op_determinism, train_dataset
+    from fmnist.training import configure_runtime, make_optimizer, train_dataset
 
-    keras.utils.set_random_seed(variant.seed)
-    keras.mixed_precision.set_global_policy(variant.precision)
-    set_op_determinism(deterministic)
+    configure_runtime(RuntimeConfig(deterministic=deterministic), variant.seed, variant.precision)
     model = build_model(variant.architecture, variant.model)
     dataset, steps_per_epoch = train_dataset(x, y, variant)
     model.compile(
@@ -148,7 +147,7 @@ def pipeline_overheads(raw_dir: Path) -> dict:
 
 
 def _test_accuracy(metrics_path: Path) -> float | None:
-    return json.loads(metrics_path.read_text())["accuracy"] if metrics_path.exists() else None
+    return read_json(metrics_path)["accuracy"] if metrics_path.exists() else None
 
 
 def run(
