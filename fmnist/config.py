@@ -25,7 +25,8 @@ PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
 @dataclass(frozen=True)
 class DataConfig:
-    source: str = "auto"  # auto | a folder | an https:// base URL
+    source: str = "auto"  # auto | folder | an https:// base URL
+    folder: str = "data/external"  # the user's own copy; a DVC dependency of `fetch`
     val_fraction: float = 0.1
     seed: int = 42
 
@@ -241,7 +242,12 @@ def parse_params(raw: Any) -> Params:
     built = {key: _build(cls, raw.get(key), key) for key, cls in sections.items()}
     data: DataConfig = built["data"]
     _require(0 < data.val_fraction <= 0.5, "data.val_fraction", f"must be in (0, 0.5], got {data.val_fraction}")
-    _require(bool(data.source.strip()), "data.source", "must not be empty")
+    _require(
+        data.source in ("auto", "folder") or data.source.startswith("https://"),
+        "data.source",
+        f"expected 'auto', 'folder' or an https:// base URL, got {data.source!r} (a folder goes in data.folder)",
+    )
+    _require(bool(data.folder.strip()), "data.folder", "must not be empty")
     _require(built["evaluate"].batch_size > 0, "evaluate.batch_size", "must be > 0")
     _require(1 <= built["evaluate"].samples <= 100, "evaluate.samples", "must be in [1, 100]")
     _require(built["compare"].ensemble_size >= 1, "compare.ensemble_size", "must be >= 1")

@@ -1,6 +1,11 @@
 """Where the raw data comes from: a user folder, Debian's package, or the official download.
 
-Whatever the source, the result is the two Zalando-layout CSVs the ingest stage reads.
+Whatever the source, the result is the two Zalando-layout CSVs the ingest stage reads. How each
+source is tracked, so that new data re-runs the pipeline:
+- the user folder (`data.folder`) is a DVC dependency of `fetch`: any added or replaced file in it
+  changes the stage;
+- Debian's package and downloads are pinned by the SHA-256 of the official archives: different
+  bytes fail here instead of flowing silently into training.
 """
 
 from __future__ import annotations
@@ -16,7 +21,6 @@ from fmnist.data import gunzip_capped, read_csv, read_idx_pair, write_csv
 from fmnist.errors import SourceError
 from fmnist.io import atomic_path
 
-EXTERNAL_DIR = Path("data/external")
 SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
 DOWNLOAD_URL = "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"
 MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
@@ -37,10 +41,11 @@ CSV_NAMES = {"train": "fashion-mnist_train.csv", "test": "fashion-mnist_test.csv
 HOW_TO_PROVIDE = (
     "no Fashion-MNIST data found. Provide it one of three ways: "
     "(1) put fashion-mnist_train.csv and fashion-mnist_test.csv (or .csv.gz), "
-    f"or the four IDX .gz archives, in {EXTERNAL_DIR}/; "
+    "or the four IDX .gz archives, in the folder named by data.folder (default data/external/); "
     "(2) apt-get install dataset-fashion-mnist (Debian, Ubuntu); "
     "(3) allow downloads from the official URLs with data.source=auto or an https:// base URL"
 )
+SOURCES = "'auto', 'folder' or an https:// base URL"
 
 
 def _csv_in(folder: Path, split: str) -> Path | None:
@@ -60,7 +65,10 @@ def folder_kind(folder: Path) -> str | None:
 
 
 def fetch_from_folder(folder: Path, outputs: dict[str, Path], verify: bool = True) -> str:
-    """Write the two CSVs from a folder of CSVs or IDX archives; returns a description."""
+    """Write the two CSVs from a folder of CSVs or IDX archives; returns a description.
+
+    `verify` checks IDX archives against the official SHA-256 (for copies that must be the official data).
+    """
     kind = folder_kind(folder)
     if kind is None:
         raise SourceError(
@@ -117,19 +125,30 @@ def fetch_by_download(base_url: str, cache_dir: Path, outputs: dict[str, Path]) 
     return fetch_from_folder(cache_dir, outputs) + f" (downloaded from {base_url})"
 
 
-def fetch(source: str, outputs: dict[str, Path], download_dir: Path = Path("data/download")) -> str:
-    """Resolve `data.source` and write the raw CSVs; returns where the data came from."""
+def fetch(source: str, folder: Path, outputs: dict[str, Path], download_dir: Path = Path("data/download")) -> str:
+    """Resolve `data.source` (with `data.folder`) and write the raw CSVs; returns where the data came from.
+
+    'auto': the folder when it holds a complete copy, else Debian's package, else the official
+    download. 'folder': the folder only. 'https://…': a download from that base URL. The folder's
+    own files are taken as they are (DVC tracks them); the package and downloads must match the
+    official checksums.
+    """
+    folder = Path(folder)
+    if source in ("auto", "folder") and folder.exists() and not folder.is_dir():
+        raise SourceError(f"data.folder: {str(folder)!r} is not a folder")
+    if source == "folder":
+        return fetch_from_folder(folder, outputs, verify=False)
     if source == "auto":
-        for folder in (EXTERNAL_DIR, SYSTEM_DIR):
-            if folder_kind(folder):
-                return fetch_from_folder(folder, outputs)
+        if folder_kind(folder):
+            return fetch_from_folder(folder, outputs, verify=False)
+        if folder_kind(SYSTEM_DIR):
+            return fetch_from_folder(SYSTEM_DIR, outputs, verify=True)
         try:
             return fetch_by_download(DOWNLOAD_URL, download_dir, outputs)
         except SourceError as error:
             raise SourceError(f"{HOW_TO_PROVIDE} (download: {error})") from None
-    if "://" in source:
+    if source.startswith("https://"):
         return fetch_by_download(source if source.endswith("/") else source + "/", download_dir, outputs)
-    folder = Path(source)
-    if not folder.is_dir():
-        raise SourceError(f"data.source: {source!r} is not a folder, an https:// URL or 'auto'")
-    return fetch_from_folder(folder, outputs)
+    if "://" in source:
+        raise SourceError(f"data.source: {source!r}: only https:// downloads are allowed")
+    raise SourceError(f"data.source: {source!r} is not {SOURCES} (a folder goes in data.folder)")

@@ -1,4 +1,4 @@
-"""DVC stage `fetch`: resolve data.source and write the two raw CSVs."""
+"""DVC stage `fetch`: resolve data.source (and data.folder) and write the two raw CSVs."""
 
 from fmnist.config import load_params
 from fmnist.errors import exit_on_error
@@ -10,7 +10,7 @@ from fmnist.stage_args import parse_stage_args
 def main() -> None:
     args = parse_stage_args(__doc__, train="output train CSV", test="output test CSV")
     params = load_params(args.params)
-    origin = fetch(params.data.source, {"train": args.train, "test": args.test})
+    origin = fetch(params.data.source, params.data.folder, {"train": args.train, "test": args.test})
     print(f"fetch: wrote {args.train} and {args.test} from {origin}")
 
 

@@ -33,9 +33,10 @@ def run(cmd: list[str], cwd: Path, check: bool = True, timeout: float = 900) -> 
     return result
 
 
-def tiny_params(params: dict, source: str, epochs: int = 1) -> dict:
+def tiny_params(params: dict, folder: str, epochs: int = 1) -> dict:
     """The repo's params, pointed at the fixture, with every variant shortened to `epochs`."""
-    params["data"]["source"] = source
+    params["data"]["source"] = "folder"
+    params["data"]["folder"] = folder
     for variant in params["variants"].values():
         variant["epochs"] = epochs
         variant["batch_size"] = min(variant.get("batch_size", 128), 64)

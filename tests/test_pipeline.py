@@ -1,11 +1,13 @@
 """End to end: `dvc repro` on the committed fixture in a throw-away git repo (marked slow)."""
 
+import gzip
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
-from helpers import make_repo, run
+from helpers import FIXTURE, make_repo, run
 
 pytestmark = pytest.mark.slow
 
@@ -157,3 +159,59 @@ def test_plots_page_renders_in_headless_chromium(repo):
     broken = [src for src, ok in images if not ok]
     assert len(images) >= 30 and not broken, broken
     assert not errors, errors
+
+
+def stale_stages(repo: Path) -> set[str]:
+    return set(json.loads(run(["dvc", "status", "--json"], repo).stdout))
+
+
+def test_editing_a_module_marks_exactly_the_stages_that_import_it(repo):
+    """After editing any module a stage imports, `dvc status` lists exactly the stages that use it."""
+    from test_dependencies import EXEMPT, closure
+
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
+    entries = {name: lock[name]["cmd"].split()[2] for name in lock}  # "python -m stages.x ..."
+    users: dict[str, set[str]] = {}
+    for name, entry in entries.items():
+        for module in closure(entry) - set(EXEMPT):
+            users.setdefault(module, set()).add(name)
+    assert len(users) >= 15
+    assert stale_stages(repo) == set()
+    for module, expected in sorted(users.items()):
+        path = repo / module
+        original = path.read_bytes()
+        path.write_bytes(original + b"# edited\n")
+        try:
+            assert stale_stages(repo) == expected, module
+        finally:
+            path.write_bytes(original)
+    assert stale_stages(repo) == set()
+
+
+def test_new_data_in_the_data_folder_reruns_fetch_and_what_follows(repo, tmp_path):
+    """Replacing a CSV in data.folder changes `fetch`; `dvc repro` re-reads it and ingest follows."""
+    folder = tmp_path / "my-data"
+    shutil.copytree(FIXTURE, folder)
+    params_before = (repo / "params.yaml").read_text()
+    raw = repo / "data" / "raw" / "fashion-mnist_test.csv"
+    raw_before = raw.read_bytes()
+    try:
+        params = yaml.safe_load(params_before)
+        params["data"]["folder"] = str(folder)
+        (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+        run(["dvc", "repro", "--single-item", "fetch"], repo)
+        assert raw.read_bytes() == raw_before  # same files elsewhere: same raw data, nothing downstream
+        assert stale_stages(repo) == set()
+        text = gzip.decompress((folder / "fashion-mnist_test.csv.gz").read_bytes()).decode()
+        (folder / "fashion-mnist_test.csv.gz").write_bytes(gzip.compress(text.rsplit("\n", 2)[0].encode() + b"\n"))
+        assert stale_stages(repo) == {"fetch"}
+        output = run(["dvc", "repro", "--single-item", "fetch"], repo).stdout
+        assert "Running stage 'fetch'" in output
+        assert raw.read_bytes().count(b"\n") == raw_before.count(b"\n") - 1
+        assert "ingest" in stale_stages(repo)
+        (folder / "extra.txt").write_text("a new file\n")
+        assert "fetch" in stale_stages(repo)
+    finally:
+        (repo / "params.yaml").write_text(params_before)
+        run(["dvc", "repro", "--single-item", "fetch"], repo)
+    assert raw.read_bytes() == raw_before and stale_stages(repo) == set()

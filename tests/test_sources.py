@@ -25,7 +25,7 @@ def outputs(tmp_path):
 def test_fetch_from_csv_folder(tmp_path, fixture_train):
     out = outputs(tmp_path)
     assert folder_kind(FIXTURE) == "csv"
-    description = fetch(str(FIXTURE), out)
+    description = fetch("folder", FIXTURE, out)
     assert "csv files" in description
     images, _ = read_csv(out["train"])
     np.testing.assert_array_equal(images, fixture_train[0])
@@ -55,11 +55,30 @@ def test_bad_csv_in_source_folder_is_named_and_nothing_written(tmp_path):
     assert not out["test"].exists()
 
 
-def test_source_must_be_folder_url_or_auto(tmp_path):
-    with pytest.raises(SourceError, match=r"is not a folder, an https:// URL or 'auto'"):
-        fetch(str(tmp_path / "missing"), outputs(tmp_path))
+def test_source_must_be_auto_folder_or_url(tmp_path):
+    with pytest.raises(SourceError, match=r"data.source: '/x' is not 'auto', 'folder' or an https:// base URL"):
+        fetch("/x", tmp_path, outputs(tmp_path))
     with pytest.raises(SourceError, match=r"expected fashion-mnist_train\.csv"):
-        fetch(str(tmp_path), outputs(tmp_path))
+        fetch("folder", tmp_path, outputs(tmp_path))
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(SourceError, match=r"data.folder: '.*a-file' is not a folder"):
+        fetch("auto", tmp_path / "a-file", outputs(tmp_path))
+
+
+def test_auto_prefers_the_folder_then_the_checksum_pinned_system_copy(tmp_path, monkeypatch, fixture_train):
+    """The user's folder wins when complete; the system copy must match the official checksums."""
+    import fmnist.sources as sources
+
+    system = tmp_path / "system"
+    write_idx_folder(system, fixture_train[0][:20], fixture_train[1][:20])
+    monkeypatch.setattr(sources, "SYSTEM_DIR", system)
+    out = outputs(tmp_path)
+    assert "csv files in" in fetch("auto", FIXTURE, out)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DataError, match="SHA-256"):  # not the official bytes: refused, not used
+        fetch("auto", empty, out)
+    assert "idx files" in fetch("folder", system, out)  # the user's own IDX data is taken as it is
 
 
 def test_download_refuses_plain_http(tmp_path):
@@ -75,18 +94,18 @@ def test_auto_without_any_source_lists_three_ways(tmp_path, monkeypatch):
     monkeypatch.setattr(sources, "SYSTEM_DIR", tmp_path / "no-system-copy")
     monkeypatch.setattr(sources, "DOWNLOAD_URL", "https://127.0.0.1:9/")  # refused at once, no network
     with pytest.raises(SourceError) as error:
-        fetch("auto", outputs(tmp_path), download_dir=tmp_path / "dl")
+        fetch("auto", tmp_path / "data" / "external", outputs(tmp_path), download_dir=tmp_path / "dl")
     message = str(error.value)
     assert "(1)" in message and "(2) apt-get install dataset-fashion-mnist" in message and "(3)" in message
     assert not (tmp_path / "dl" / "train-images-idx3-ubyte.gz").exists()
 
 
 def test_source_paths_cannot_pull_in_other_files(tmp_path):
-    """A traversing data.source or a symlink to a non-data file reads only the fixed names,
+    """A traversing data.folder or a symlink to a non-data file reads only the fixed names,
     validates them, and fails with one line naming the file; nothing is written."""
     out = outputs(tmp_path)
     with pytest.raises(SourceError, match=r"expected fashion-mnist_train\.csv"):
-        fetch(str(tmp_path / ".." / ".."), out)
+        fetch("folder", tmp_path / ".." / "..", out)
     folder = tmp_path / "src"
     shutil.copytree(FIXTURE, folder)
     (folder / "fashion-mnist_train.csv.gz").unlink()
@@ -94,8 +113,8 @@ def test_source_paths_cannot_pull_in_other_files(tmp_path):
     secret.write_text("password=hunter2\n")
     (folder / "fashion-mnist_train.csv").symlink_to(secret)
     with pytest.raises(DataError) as error:
-        fetch(str(folder), out)
+        fetch("folder", folder, out)
     assert "fashion-mnist_train.csv: row 1: header is 'password=hunter2'" in str(error.value)
     assert not out["train"].exists() and not out["test"].exists()
     with pytest.raises(SourceError, match="only https:// downloads"):
-        fetch("file:///etc/", out)
+        fetch("file:///etc/", folder, out)
