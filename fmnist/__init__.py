@@ -6,7 +6,12 @@ import os
 # TensorFlow is first imported. Every entry point (stages, CLI, tests) imports this
 # package before TensorFlow, so this is the one place that can set it in time.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow's C++ start-up lines are hidden unless the user chose a log level.
+if "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    from fmnist import quiet
+
+    quiet.install()
 
 CLASS_NAMES: tuple[str, ...] = (
     "T-shirt/top",

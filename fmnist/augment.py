@@ -9,9 +9,12 @@ batch would move every image alike.)
 from __future__ import annotations
 
 import math
+import os
 
+import numpy as np
 import tensorflow as tf
 
+from fmnist import CLASS_NAMES
 from fmnist.config import AugmentConfig
 
 
@@ -85,3 +88,28 @@ def augment_batch(images: tf.Tensor, seed: tf.Tensor, cfg: AugmentConfig) -> tf.
     if cfg.erasing:
         images = random_erase(images, seeds[2], cfg.erasing)
     return images
+
+
+PREVIEW_COPIES = 5  # augmented draws shown beside each original
+
+
+def preview_grid(images: np.ndarray, labels: np.ndarray, variant) -> tuple[np.ndarray, list[str]]:
+    """The first image of each class, each followed by PREVIEW_COPIES augmented draws, and the titles."""
+    picks = [int(np.flatnonzero(labels == label)[0]) for label in np.unique(labels)]
+    originals = images[picks]
+    repeated = np.repeat(originals, PREVIEW_COPIES, axis=0)
+    augmented = augment_batch(tf.constant(repeated), tf.constant([variant.seed, 0]), variant.augment).numpy()
+    rows, titles = [], []
+    for i, index in enumerate(picks):
+        rows += [originals[i : i + 1], augmented[i * PREVIEW_COPIES : (i + 1) * PREVIEW_COPIES]]
+        titles += [CLASS_NAMES[labels[index]]] + ["augmented"] * PREVIEW_COPIES
+    return np.concatenate(rows), titles
+
+
+def write_preview(images: np.ndarray, labels: np.ndarray, variant, path: str | os.PathLike) -> None:
+    """PNG of real images through the variant's augmentation (plots/augment/<variant>.png)."""
+    from fmnist import plots
+
+    grid, titles = preview_grid(images, labels, variant)
+    status = "on" if variant.augment.enabled else "off"
+    plots.image_grid(grid, titles, path, columns=PREVIEW_COPIES + 1, suptitle=f"{variant.name}: augmentation {status}")

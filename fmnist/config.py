@@ -21,6 +21,7 @@ from fmnist.errors import ConfigError
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine", "one_cycle")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+STRATEGIES = ("auto", "single", "mirrored")
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,9 @@ class VariantConfig:
 @dataclass(frozen=True)
 class RuntimeConfig:
     deterministic: bool = True  # tf.config.experimental.enable_op_determinism
+    # auto: MirroredStrategy when more than one GPU is visible, else one device.
+    # mirrored: every visible GPU (or, without GPUs, every logical CPU device). batch_size is per replica.
+    strategy: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -248,6 +252,12 @@ def parse_params(raw: Any) -> Params:
         f"expected 'auto', 'folder' or an https:// base URL, got {data.source!r} (a folder goes in data.folder)",
     )
     _require(bool(data.folder.strip()), "data.folder", "must not be empty")
+    strategy = built["runtime"].strategy
+    _require(
+        strategy in STRATEGIES,
+        "runtime.strategy",
+        f"unknown {strategy!r}{_hint(strategy, STRATEGIES)}; expected one of {list(STRATEGIES)}",
+    )
     _require(built["evaluate"].batch_size > 0, "evaluate.batch_size", "must be > 0")
     _require(1 <= built["evaluate"].samples <= 100, "evaluate.samples", "must be in [1, 100]")
     _require(built["compare"].ensemble_size >= 1, "compare.ensemble_size", "must be >= 1")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from pathlib import Path
+
+CURVE_COLUMNS = ("variant", "epoch", "val_accuracy", "val_loss", "train_minutes")
 
 
 def read_series(live_dir: Path, split: str, name: str) -> dict[int, float]:
@@ -13,3 +16,27 @@ def read_series(live_dir: Path, split: str, name: str) -> dict[int, float]:
         return {}
     with path.open() as handle:
         return {int(row["step"]): float(row[name]) for row in csv.DictReader(handle, delimiter="\t")}
+
+
+def curve_rows(live_root: Path, variants: Iterable[str]) -> list[dict[str, object]]:
+    """One row per variant and epoch: validation accuracy and loss, and training minutes so far.
+
+    Long format (a `variant` column), so one chart draws every variant as its own line and a
+    new variant joins the charts without any change to dvc.yaml.
+    """
+    rows = []
+    for name in variants:
+        live = Path(live_root) / name
+        accuracy, loss = read_series(live, "eval", "accuracy"), read_series(live, "eval", "loss")
+        elapsed = read_series(live, "train", "elapsed_seconds")
+        for epoch in sorted(accuracy):
+            rows.append(
+                {
+                    "variant": name,
+                    "epoch": epoch + 1,
+                    "val_accuracy": round(accuracy[epoch], 6),
+                    "val_loss": round(loss.get(epoch, float("nan")), 6),
+                    "train_minutes": round(elapsed[epoch] / 60, 4) if epoch in elapsed else "",
+                }
+            )
+    return rows

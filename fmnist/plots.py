@@ -158,3 +158,20 @@ def gradcam_grid(images, maps, titles: Sequence[str], path: str | os.PathLike, t
         axis.set_title(text, fontsize=6.5)
     figure.suptitle(title)
     save(figure, path)
+
+
+def sweep_leaderboard(names: Sequence[str], values: Sequence[float], metric: str, path: str | os.PathLike) -> None:
+    """Horizontal bars of one metric per experiment, best at the top (a sweep's leaderboard)."""
+    figure, axis = plt.subplots(figsize=(8, 0.8 + 0.45 * len(names)))
+    positions = np.arange(len(names))[::-1]
+    axis.barh(positions, values, color="#4c72b0")
+    axis.set_yticks(positions, labels=list(names))
+    low, high = min(values), max(values)
+    margin = max((high - low) * 0.5, 0.002)
+    axis.set_xlim(max(0.0, low - margin), high + margin / 2)
+    for position, value in zip(positions, values, strict=True):
+        axis.annotate(f"{value:.4f}", (value, position), xytext=(3, 0), textcoords="offset points", va="center")
+    axis.set_xlabel(metric)
+    axis.set_title("Sweep leaderboard (best first)")
+    axis.grid(axis="x", alpha=0.3)
+    save(figure, path)

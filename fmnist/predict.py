@@ -40,11 +40,15 @@ class Prediction:
 
 
 def find_images(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files as given, and image files (by extension) found recursively in folders, sorted."""
+    """Files as given, and every entry with an image extension found recursively in folders, sorted.
+
+    A folder scan yields what it cannot read too (a dangling symlink, an unreadable or damaged
+    file), so each gets its own error; files with other extensions are left alone.
+    """
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in EXTENSIONS)
+            yield from sorted(p for p in path.rglob("*") if p.suffix.lower() in EXTENSIONS and not p.is_dir())
         else:
             yield path
 
@@ -99,7 +103,8 @@ def load_image(path: Path) -> np.ndarray:
     try:
         size = path.stat().st_size
     except FileNotFoundError:
-        raise ImageError(f"{path}: file not found") from None
+        broken = path.is_symlink()
+        raise ImageError(f"{path}: {'broken symbolic link' if broken else 'file not found'}") from None
     except OSError as error:
         raise ImageError(f"{path}: cannot read ({error.strerror or error})") from None
     if size == 0:
@@ -118,6 +123,8 @@ def load_image(path: Path) -> np.ndarray:
         raise
     except UnidentifiedImageError:
         raise ImageError(f"{path}: not an image PIL can read (expected PNG, JPEG, BMP, GIF or WebP)") from None
+    except PermissionError:
+        raise ImageError(f"{path}: cannot read (permission denied)") from None
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
         raise ImageError(f"{path}: damaged or unsupported image ({str(error)[:120]})") from None
     if gray.ndim != 2 or min(gray.shape) < 1:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass
@@ -101,9 +102,12 @@ def class_weight_vector(labels: np.ndarray, enabled: bool) -> np.ndarray:
     return weights.astype(np.float32)
 
 
-def train_dataset(x: np.ndarray, y: np.ndarray, v: VariantConfig) -> tuple[tf.data.Dataset, int]:
-    """Endless shuffled, augmented batches: (images, one-hot labels, sample weights)."""
-    batch_size = min(v.batch_size, len(x))
+def train_dataset(x: np.ndarray, y: np.ndarray, v: VariantConfig, replicas: int = 1) -> tuple[tf.data.Dataset, int]:
+    """Endless shuffled, augmented batches: (images, one-hot labels, sample weights).
+
+    With several replicas a batch holds `v.batch_size` images per replica; the strategy splits it.
+    """
+    batch_size = min(v.batch_size * replicas, len(x))
     steps_per_epoch = max(len(x) // batch_size, 1)
     images = tf.constant(x[..., None] if x.ndim == 3 else x, dtype=tf.float32)
     labels = tf.constant(y.astype(np.int32))
@@ -184,6 +188,16 @@ def configure_runtime(runtime: RuntimeConfig, seed: int, precision: str = "float
     keras.mixed_precision.set_global_policy(precision)
 
 
+def distribution_strategy(name: str) -> tf.distribute.Strategy | None:
+    """None for one device; a MirroredStrategy over the GPUs (or logical CPUs) for `mirrored`,
+    and for `auto` when more than one GPU is visible."""
+    gpus = tf.config.list_logical_devices("GPU")
+    if name == "single" or (name == "auto" and len(gpus) < 2):
+        return None
+    devices = gpus or tf.config.list_logical_devices("CPU")
+    return tf.distribute.MirroredStrategy([device.name for device in devices])
+
+
 def train_variant(
     v: VariantConfig,
     data: dict[str, np.ndarray],
@@ -193,15 +207,19 @@ def train_variant(
 ) -> TrainResult:
     """Train one variant on data['x_train'], selecting the best epoch on data['x_val']."""
     configure_runtime(runtime, v.seed, v.precision)
-    model = build_model(v.architecture, v.model, name=v.name)
-    train, steps_per_epoch = train_dataset(data["x_train"], data["y_train"], v)
+    strategy = distribution_strategy(runtime.strategy)
+    replicas = strategy.num_replicas_in_sync if strategy else 1
+    train, steps_per_epoch = train_dataset(data["x_train"], data["y_train"], v, replicas)
     val = eval_dataset(data["x_val"], data["y_val"])
-    model.compile(
-        optimizer=make_optimizer(v, steps_per_epoch),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=v.label_smoothing),
-        metrics=["accuracy"],
-        jit_compile=False,  # XLA is slower than oneDNN on CPU
-    )
+    # Variables (model, optimizer, metrics) are created under the strategy, mirrored per replica.
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        model = build_model(v.architecture, v.model, name=v.name)
+        model.compile(
+            optimizer=make_optimizer(v, steps_per_epoch),
+            loss=keras.losses.CategoricalCrossentropy(label_smoothing=v.label_smoothing),
+            metrics=["accuracy"],
+            jit_compile=False,  # XLA is slower than oneDNN on CPU
+        )
     best = BestEpoch(v.early_stopping_patience)
     callbacks: list[keras.callbacks.Callback] = [best]
     if v.ema_momentum:
@@ -224,7 +242,7 @@ def train_variant(
         verbose=verbose,
     )
     seconds = time.perf_counter() - started
-    images_seen = best.epochs_run * steps_per_epoch * min(v.batch_size, len(data["x_train"]))
+    images_seen = best.epochs_run * steps_per_epoch * min(v.batch_size * replicas, len(data["x_train"]))
     metrics = {
         "epochs_run": best.epochs_run,
         "best_epoch": best.best_epoch + 1,
@@ -233,4 +251,6 @@ def train_variant(
         "params": int(model.count_params()),
         "images_per_second": round(images_seen / seconds, 1),
     }
+    if strategy:  # recorded only when distributed, so single-device metrics stay as they were
+        metrics["replicas"] = replicas
     return TrainResult(model=model, metrics=metrics)

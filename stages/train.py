@@ -1,4 +1,4 @@
-"""DVC stage `train@<variant>`: fit one variant, keep its best validation epoch."""
+"""DVC stage `train@<variant>`: fit one variant, keep its best validation epoch, preview its augmentation."""
 
 import shutil
 
@@ -17,11 +17,13 @@ def main() -> None:
         model_dir="writes model.keras",
         metrics="training summary JSON",
         live_dir="DVCLive per-epoch curves",
+        preview="augmentation preview PNG",
     )
     params = load_params(args.params)
     variant = params.variant(args.variant)
 
-    from fmnist.training import train_variant  # imports TensorFlow: only after validation
+    from fmnist.augment import write_preview  # imports TensorFlow: only after validation
+    from fmnist.training import train_variant
 
     train = load_npz(args.data_dir / "train.npz", ("x", "y"))
     val = load_npz(args.data_dir / "val.npz", ("x", "y"))
@@ -33,6 +35,7 @@ def main() -> None:
         (live_tmp / "metrics.json").unlink(missing_ok=True)
         shutil.rmtree(live_tmp / "static", ignore_errors=True)
     write_json(args.metrics, result.metrics)
+    write_preview(val["x"], val["y"], variant, args.preview)  # after training: it draws no training randomness
     print(f"train@{variant.name}: " + ", ".join(f"{k}={v}" for k, v in result.metrics.items()))
 
 

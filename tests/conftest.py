@@ -23,3 +23,14 @@ def fixture_train() -> tuple[np.ndarray, np.ndarray]:
 @pytest.fixture(scope="session")
 def fixture_csv_text() -> str:
     return gzip.decompress((FIXTURE / "fashion-mnist_train.csv.gz").read_bytes()).decode()
+
+
+@pytest.fixture(scope="session")
+def workflow_origin(tmp_path_factory) -> Path:
+    """One bare origin shared by the workflow tests, which run in the order a project lives them:
+    the retrain workflow's push trains main first, so sweeps start from pushed outputs."""
+    from workflow_repo import make_origin
+
+    if not list((Path(__file__).parents[1] / ".venv").glob(".installed-*")):
+        pytest.skip("needs the project's .venv from `make setup` (the harness restores it as a cache hit)")
+    return make_origin(tmp_path_factory.mktemp("workflows"))

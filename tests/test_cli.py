@@ -3,17 +3,17 @@ from pathlib import Path
 
 import pytest
 
-from fmnist.cli import (
+from fmnist.cli import main
+from fmnist.errors import FmnistError
+from fmnist.tables import (
     BENCH_END,
     BENCH_START,
     RESULTS_END,
     RESULTS_START,
     bench_table,
-    main,
     results_table,
     update_readme,
 )
-from fmnist.errors import FmnistError
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,8 +5,9 @@ import subprocess
 import pytest
 from test_cli import SUMMARY
 
-from fmnist.cli import build_report, main
+from fmnist.cli import main
 from fmnist.gate import gate, metric_changes, summary_at
+from fmnist.report import build_report
 
 
 def worse(points: float) -> dict:

@@ -116,49 +116,63 @@ def test_param_change_reruns_only_that_variant_and_diff_reports_it(repo):
     assert "up to date" in run(["dvc", "status"], repo).stdout
 
 
-def test_plots_page_renders_in_headless_chromium(repo):
-    """Every plot of `make plots` renders offline: images load, Vega draws, no console errors."""
+COMPARISON = ("Validation accuracy by epoch", "Validation loss by epoch", "Validation accuracy by training time")
+
+
+def test_comparison_charts_hold_one_line_per_variant(repo):
+    """The page's first charts compare every variant (from `variants:`, no dvc.yaml edit per variant)."""
+    shown = json.loads(run(["dvc", "plots", "show", "--json"], repo).stdout)["data"]
+    assert list(shown)[: len(COMPARISON)] == list(COMPARISON)  # the comparison comes first
+    for title in COMPARISON:
+        values = shown[title][0]["content"]["data"]["values"]
+        assert {row["variant"] for row in values} == set(variants(repo)), title
+    diff = json.loads(run(["dvc", "plots", "diff", "HEAD", "--json"], repo).stdout)["data"]
+    assert set(diff[COMPARISON[0]][0]["revisions"]) == {"HEAD", "workspace"}
+
+
+def test_plots_page_renders_offline_in_headless_chromium(repo):
+    """Every plot of `make plots` renders offline: images load, Vega draws, no console errors,
+    and the page asks for nothing but local files."""
     import re
-    import shutil
     import time
 
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    vendor = Path(__file__).resolve().parents[1] / "node_modules"
-    if not (chromium and driver and (vendor / "vega").is_dir()):
-        pytest.skip("needs chromium, chromium-driver and `npm ci` (make browser node-tools)")
-    webdriver = pytest.importorskip("selenium.webdriver")
+    from browser import chromium, image_states, requested_urls, require_chromium, severe_console_errors, vendor_vega
+
+    require_chromium(vega=True)
     run(["dvc", "plots", "show", "-o", "page"], repo)
-    (repo / "page" / "vendor").mkdir()
-    for name in ("vega/build/vega.min.js", "vega-lite/build/vega-lite.min.js", "vega-embed/build/vega-embed.min.js"):
-        shutil.copy(vendor / name, repo / "page" / "vendor")
-    options = webdriver.ChromeOptions()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        options.add_argument(flag)
-    options.binary_location = chromium
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    browser = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver))
-    try:
-        browser.set_page_load_timeout(60)
+    vendor_vega(repo / "page")
+    page = (repo / "page" / "index.html").read_text()
+    vega_ids = re.findall(r"vegaEmbed\('#([^']+)'", page)
+    count_drawn = "return arguments[0].filter(i => document.getElementById(i).querySelector('canvas,svg')).length"
+    with chromium() as browser:
         browser.get((repo / "page" / "index.html").as_uri())
-        # vegaEmbed replaces each plot's div content (its <script>) with a <canvas> or <svg>.
-        page = (repo / "page" / "index.html").read_text()
-        vega_ids = re.findall(r"vegaEmbed\('#([^']+)'", page)
-        count_drawn = "return arguments[0].filter(i => document.getElementById(i).querySelector('canvas,svg')).length"
         for _ in range(100):  # Vega renders asynchronously
             if browser.execute_script(count_drawn, vega_ids) == len(vega_ids):
                 break
             time.sleep(0.2)
-        images = browser.execute_script(
-            "return Array.from(document.images).map(i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0])"
-        )
         drawn = browser.execute_script(count_drawn, vega_ids)
-        errors = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
-    finally:
-        browser.quit()
+        images, errors, urls = image_states(browser), severe_console_errors(browser), requested_urls(browser)
     assert len(vega_ids) >= 20 and drawn == len(vega_ids), (len(vega_ids), drawn)
-    broken = [src for src, ok in images if not ok]
+    broken = [name for name, ok in images if not ok]
     assert len(images) >= 30 and not broken, broken
     assert not errors, errors
+    assert urls and all(url.startswith(("file://", "data:")) for url in urls), urls
+
+
+def test_offline_html_report_renders_every_image(repo):
+    from browser import chromium, image_states, requested_urls, require_chromium
+
+    require_chromium()
+    run(["python", "-m", "fmnist.cli", "report", "--base", "HEAD", "--html", "report.html"], repo)
+    with chromium() as browser:
+        browser.get((repo / "report.html").as_uri())
+        images, urls = image_states(browser), requested_urls(browser)
+    names = [name for name, _ in images]
+    assert not [name for name, ok in images if not ok], images
+    for name in variants(repo):
+        assert f"{name}: confusion matrix" in names and f"{name}: most confident errors" in names
+    assert "cnn_basic: Grad-CAM" in names and "validation curves of every variant" in names
+    assert all(url.startswith(("file://", "data:")) for url in urls), urls
 
 
 def stale_stages(repo: Path) -> set[str]:

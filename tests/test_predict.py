@@ -95,6 +95,8 @@ def test_bad_files_get_their_own_error_and_the_rest_are_predicted(test_images, m
     (tmp_path / "notes.txt").write_text("ignored: not an image extension")
     png = (tmp_path / "good.png").read_bytes()
     (tmp_path / "truncated.png").write_bytes(png[: len(png) // 2])
+    (tmp_path / "gone.png").symlink_to(tmp_path / "deleted-long-ago.png")  # a dangling link: reported
+    (tmp_path / "gone.txt").symlink_to(tmp_path / "nothing.txt")  # not an image extension: ignored
     with pytest.raises(SystemExit) as exit_info:
         main(["predict", str(tmp_path), "--model", model_file, "--format", "csv"])
     assert exit_info.value.code == 1
@@ -107,7 +109,8 @@ def test_bad_files_get_their_own_error_and_the_rest_are_predicted(test_images, m
         "photo.webp",
     ]
     errors = captured.err.strip().splitlines()
-    assert len(errors) == 3 and all(line.startswith("error: ") for line in errors)
+    assert len(errors) == 4 and all(line.startswith("error: ") for line in errors)
+    assert any("gone.png: broken symbolic link" in line for line in errors)
     assert any("empty.png: empty file" in line for line in errors)
     assert any("text.jpg: not an image" in line for line in errors)
     assert any("truncated.png: damaged" in line for line in errors)
@@ -144,3 +147,21 @@ def test_fit_centres_and_keeps_aspect_ratio():
     assert (rows[0], rows[-1]) == (0, 27)  # longest side fills the frame
     assert cols[0] >= 8 and cols[-1] <= 19 and abs((cols[0] + cols[-1]) / 2 - 13.5) <= 1  # centred, 3:1
     assert fitted.max() == round((235 - 15) * 255 / 240) and fitted[0, 0] == 0  # grey background -> black
+
+
+def test_predict_prints_nothing_on_stderr_for_a_good_image(test_images, model_file, tmp_path):
+    """TensorFlow's C++ start-up lines are silenced (unless the user sets TF_CPP_MIN_LOG_LEVEL)."""
+    import os
+    import subprocess
+    import sys
+
+    Image.fromarray(test_images[0][0]).save(tmp_path / "shirt.png")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    command = [sys.executable, "-m", "fmnist.cli", "predict", str(tmp_path / "shirt.png"), "--model", model_file]
+    quiet = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert quiet.returncode == 0 and "shirt.png" in quiet.stdout
+    assert quiet.stderr == ""
+    loud = subprocess.run(
+        command, capture_output=True, text=True, env={**env, "TF_CPP_MIN_LOG_LEVEL": "0"}, timeout=300
+    )
+    assert "absl::InitializeLog" in loud.stderr or "oneDNN" in loud.stderr  # the user's choice is kept

@@ -7,61 +7,22 @@ results with the params that made them, and pull requests (own and fork) report 
 """
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 from actions import Runner, dump
-from helpers import ROOT, make_repo, run
+from helpers import ROOT, run
+from workflow_repo import QUICK_TESTS
 
 pytestmark = pytest.mark.slow
 
 WORKFLOW = ROOT / ".github" / "workflows" / "retrain.yml"
-PROJECT_FILES = [
-    "README.md",
-    "Makefile",
-    ".github",
-    "package.json",
-    "package-lock.json",
-    ".npmrc",
-    "requirements.lock",
-    "data/external/README.md",
-    "metrics/bench.json",
-    "tests",
-]
-# The test job runs `make test` as written; the harness narrows pytest to one quick file.
-QUICK_TESTS = {"PYTEST_ADDOPTS": "tests/test_expressions.py tests/test_io.py -p no:cacheprovider"}
-
-
-def make_origin(base: Path) -> Path:
-    """A bare origin holding the project on the fixture (two variants, 1 epoch, no floors)."""
-    seed = make_repo(base / "seed", epochs=1, variants=["mlp_a", "ann"])
-    for name in PROJECT_FILES:
-        source, target = ROOT / name, seed / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
-        else:
-            shutil.copy2(source, target)
-    params = yaml.safe_load((seed / "params.yaml").read_text())
-    params["ci"]["floors"] = {}  # 1 epoch on 500 images reaches none of the real floors
-    params["ci"]["max_accuracy_drop"] = 100.0  # the fixture's accuracy is noise; floors test the gate
-    (seed / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    run(["dvc", "remote", "add", "-d", "storage", str(base / "dvc-remote")], seed)
-    run(["git", "add", "-A", "-f", "data/external/README.md", "."], seed)
-    run(["git", "commit", "-qm", "the project on the fixture"], seed)
-    run(["git", "branch", "-M", "main"], seed)
-    origin = base / "origin.git"
-    run(["git", "clone", "-q", "--bare", str(seed), str(origin)], base)
-    return origin
 
 
 @pytest.fixture(scope="module")
-def origin(tmp_path_factory) -> Path:
-    if not list((ROOT / ".venv").glob(".installed-*")):
-        pytest.skip("needs the project's .venv from `make setup` (the harness restores it as a cache hit)")
-    return make_origin(tmp_path_factory.mktemp("retrain"))
+def origin(workflow_origin) -> Path:
+    return workflow_origin
 
 
 def trigger(origin: Path, home: Path, event_name: str, event: dict, **kwargs) -> tuple[Runner, dict]:

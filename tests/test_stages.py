@@ -73,6 +73,8 @@ def test_unknown_variant_and_bad_params_fail_before_work(tmp_path):
         "t.json",
         "--live-dir",
         "l",
+        "--preview",
+        "p.png",
     )
     assert result.returncode == 2
     assert "unknown variant 'mlp_c' (did you mean 'mlp_a'?)" in result.stderr

@@ -1,0 +1,124 @@
+"""Sweeps across machines: expand a grid into points, then pull and rank what the machines pushed.
+
+Nothing here schedules anything. Each machine (a CI runner, a workstation) runs its points with
+`dvc exp run -S … -n NAME` and `dvc exp push origin NAME`; DVC carries the git refs and, through
+the DVC remote, the outputs. `collect` pulls them back and ranks them on a validation metric.
+The grid uses DVC's own `-S key=a,b` syntax and DVC's own expansion, so a point is exactly
+what `dvc exp run --queue -S …` would have queued.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+from collections.abc import Sequence
+from typing import Any
+
+from fmnist.errors import FmnistError
+
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,40}")
+
+
+def expand(overrides: Sequence[str]) -> list[list[str]]:
+    """`-S` overrides (each may sweep, `key=a,b`) -> one list of plain overrides per point."""
+    from dvc.dependency.param import ParamsDependency
+    from dvc.utils.cli_parse import to_path_overrides
+    from dvc.utils.hydra import get_hydra_sweeps
+
+    if not overrides:
+        raise FmnistError("sweep: no -S overrides given (e.g. variants.mlp_a.learning_rate=0.001,0.003)")
+    for override in overrides:
+        if "=" not in override:
+            raise FmnistError(f"sweep: {override!r}: expected key=value or key=a,b,… (DVC's -S syntax)")
+    try:
+        sweeps = get_hydra_sweeps(to_path_overrides(list(overrides)))
+    except Exception as error:  # hydra's grammar errors carry the offending text
+        raise FmnistError(f"sweep: {' '.join(overrides)}: {str(error).splitlines()[0]}") from None
+    points = []
+    for sweep in sweeps:
+        point = []
+        for path, settings in sweep.items():
+            prefix = "" if path == ParamsDependency.DEFAULT_PARAMS_FILE else f"{path}:"
+            point += [prefix + setting for setting in settings]
+        points.append(point)
+    return points
+
+
+def plan(grid: str, prefix: str) -> dict[str, list[dict[str, str]]]:
+    """A GitHub Actions matrix: one entry per point, named `<prefix>-<n>` as `dvc exp run --queue -n` names them."""
+    if not NAME.fullmatch(prefix):
+        raise FmnistError(f"sweep: name prefix {prefix!r}: use letters, digits, '-' and '_' (at most 41)")
+    points = expand(shlex.split(grid))
+    return {"include": [{"name": f"{prefix}-{i + 1}", "set": " ".join(p)} for i, p in enumerate(points)]}
+
+
+def _flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(tree, dict):
+        return {prefix: tree}
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
+
+
+def experiment_rows(shown: list[dict]) -> list[dict[str, Any]]:
+    """(name, flat params, flat metrics) of every experiment in `dvc exp show --json` output."""
+    rows = []
+    for baseline in shown:
+        for experiment in baseline.get("experiments") or []:
+            for revision in experiment.get("revs") or []:
+                data = revision.get("data") or {}
+                params = {
+                    k: v for path in (data.get("params") or {}).values() for k, v in _flatten(path["data"]).items()
+                }
+                metrics = {
+                    f"{path}:{key}": value
+                    for path, content in (data.get("metrics") or {}).items()
+                    for key, value in _flatten(content.get("data") or {}).items()
+                }
+                rows.append({"name": revision.get("name") or revision["rev"][:7], "params": params, "metrics": metrics})
+    return rows
+
+
+def rank(rows: list[dict[str, Any]], metric: str, names: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Rows that report `metric` (and are among `names`, if given), best first."""
+    chosen = [
+        r for r in rows if (not names or r["name"] in names) and isinstance(r["metrics"].get(metric), int | float)
+    ]
+    if not chosen:
+        known = sorted({m for r in rows for m in r["metrics"]})[:20]
+        raise FmnistError(f"sweep: no experiment reports {metric!r}; metrics seen: {known}")
+    return sorted(chosen, key=lambda r: r["metrics"][metric], reverse=True)
+
+
+def varied_params(rows: list[dict[str, Any]]) -> list[str]:
+    keys = sorted({k for r in rows for k in r["params"]})
+    return [k for k in keys if len({json.dumps(r["params"].get(k)) for r in rows}) > 1]
+
+
+def leaderboard_markdown(ranked: list[dict[str, Any]], metric: str) -> str:
+    keys = varied_params(ranked)
+    lines = [f"| rank | experiment | {' | '.join(keys)} | {metric} |", "|---:|---|" + "---|" * len(keys) + "---:|"]
+    for position, row in enumerate(ranked, 1):
+        values = " | ".join(str(row["params"].get(k)) for k in keys)
+        lines.append(f"| {position} | `{row['name']}` | {values} | {row['metrics'][metric]:.4f} |")
+    return "\n".join(lines)
+
+
+def pull(remote: str, names: Sequence[str]) -> None:
+    """`dvc exp pull REMOTE [NAMES…]`: refs from git, outputs from the DVC remote."""
+    command = ["dvc", "exp", "pull", remote, *names] if names else ["dvc", "exp", "pull", "--all-commits", remote]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise FmnistError(
+            f"{' '.join(command)}: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else 'failed'}"
+        )
+
+
+def show() -> list[dict]:
+    done = subprocess.run(["dvc", "exp", "show", "--json"], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise FmnistError(f"dvc exp show: {done.stderr.strip()[:200]}")
+    return json.loads(done.stdout)

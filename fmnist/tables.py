@@ -1,0 +1,102 @@
+"""The README's generated tables: results from metrics/summary.json, performance from metrics/bench.json."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from fmnist.errors import FmnistError
+from fmnist.io import write_text
+
+RESULTS_START, RESULTS_END = "<!-- results:start -->", "<!-- results:end -->"
+BENCH_START, BENCH_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def results_table(summary: dict) -> str:
+    """Markdown leaderboard from metrics/summary.json, best validation accuracy first."""
+    machine = summary.get("machine", {})
+    lines = [
+        "| variant | test accuracy | target | macro F1 | parameters | train time |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, row in summary["variants"].items():
+        target = f"{row['floor']:.2%}" if row.get("floor") else "–"
+        mark = " ✅" if row.get("floor") and row["test_accuracy"] >= row["floor"] else ""
+        lines.append(
+            f"| `{name}` | {row['test_accuracy']:.2%}{mark} | {target} | {row['macro_f1']:.4f} "
+            f"| {row['params']:,} | {row['train_seconds'] / 60:.1f} min |"
+        )
+    ensemble = summary["ensemble"]
+    lines.append(
+        f"| ensemble of {', '.join(f'`{m}`' for m in ensemble['members'])} | {ensemble['test_accuracy']:.2%} | – "
+        f"| {ensemble['macro_f1']:.4f} | {ensemble['params']:,} | {ensemble['train_seconds'] / 60:.1f} min |"
+    )
+    if machine:
+        lines.append("")
+        lines.append(
+            f"Measured on {machine.get('cpu', '?')}, {machine.get('cores', '?')} cores, "
+            f"{machine.get('gpus', 0)} GPUs, TensorFlow {machine.get('tensorflow', '?')}; "
+            f"best model by validation accuracy: `{summary['best_variant']}`."
+        )
+    return "\n".join(lines)
+
+
+def bench_table(bench: dict, summary: dict) -> str:
+    """Markdown performance table from metrics/bench.json and metrics/summary.json."""
+    lines = [
+        "| variant | precision | test accuracy | train time | images/s | train GFLOP/image | MFU |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, row in bench["variants"].items():
+        trained = summary["variants"].get(name, {})
+        accuracy = f"{trained['test_accuracy']:.2%}" if trained else "–"
+        minutes = f"{trained['train_seconds'] / 60:.1f} min" if trained else "–"
+        lines.append(
+            f"| `{name}` | {row.get('precision', 'float32')} | {accuracy} | {minutes} "
+            f"| {row['images_per_second']:,.0f} | {row['train_gflops_per_image']:.3f} | {row['mfu']:.0%} |"
+        )
+    published = bench.get("published_recipe", {})
+    lines += ["", f"- fp32 matmul peak measured in the same run: {bench['matmul_peak_gflops']:.0f} GFLOP/s."]
+    if published.get("speedup"):
+        lines.append(
+            f"- The enhanced CNN trained the published way (batch 64, Adam, no oneDNN flag, per-image Python "
+            f"augmentation): {published['images_per_second']:.0f} images/s; this pipeline's `cnn_enhanced`: "
+            f"**{published['speedup']:.2f}× faster**."
+        )
+    for name, row in bench.get("determinism", {}).items():
+        lines.append(
+            f"- Op determinism on `{name}`: {row['deterministic_images_per_second']:,.0f} vs "
+            f"{row['nondeterministic_images_per_second']:,.0f} images/s without (cost {row['cost_percent']:.1f} %)."
+        )
+    if bench.get("noop_repro_seconds") is not None:
+        lines.append(f"- No-op `dvc repro` (nothing changed): {bench['noop_repro_seconds']:.1f} s.")
+    if bench.get("ingest_seconds") is not None:
+        lines.append(f"- `ingest` stage on both CSVs (validation, arrays, EDA plots): {bench['ingest_seconds']:.1f} s.")
+    return "\n".join(lines)
+
+
+def _replace_block(text: str, start: str, end: str, body: str) -> str:
+    block = f"{start}\n{body}\n{end}"
+    return re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
+
+
+def readme_blocks(text: str, summary: dict, bench: dict | None = None) -> str:
+    """README text with the results (and, given bench, the performance) block regenerated."""
+    if RESULTS_START not in text or RESULTS_END not in text:
+        raise FmnistError(f"README: no {RESULTS_START} … {RESULTS_END} block to fill")
+    new = _replace_block(text, RESULTS_START, RESULTS_END, results_table(summary))
+    if bench is not None and BENCH_START in new and BENCH_END in new:
+        new = _replace_block(new, BENCH_START, BENCH_END, bench_table(bench, summary))
+    return new
+
+
+def update_readme(readme: Path, summary: dict, bench: dict | None = None) -> bool:
+    """Replace the results (and, given bench, the performance) block; True if the file changed."""
+    text = readme.read_text(encoding="utf-8")
+    try:
+        new = readme_blocks(text, summary, bench)
+    except FmnistError as error:
+        raise FmnistError(str(error).replace("README", str(readme), 1)) from None
+    if new != text:
+        write_text(readme, new)
+    return new != text
