@@ -6,9 +6,11 @@ import os
 # TensorFlow is first imported. Every entry point (stages, CLI, tests) imports this
 # package before TensorFlow, so this is the one place that can set it in time.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
-# TensorFlow's C++ start-up lines are hidden unless the user chose a log level.
-if "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
+# TensorFlow's C++ start-up lines are hidden unless the user chose a log level (a level this
+# package set, inherited by a child process, is not the user's choice).
+if "TF_CPP_MIN_LOG_LEVEL" not in os.environ or os.environ.get("FMNIST_QUIET_TENSORFLOW") == "1":
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    os.environ["FMNIST_QUIET_TENSORFLOW"] = "1"
     from fmnist import quiet
 
     quiet.install()

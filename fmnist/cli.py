@@ -66,15 +66,17 @@ def run_results(args) -> None:
     summary = read_json(args.summary)
     bench = read_json(args.bench) if args.bench.is_file() else None
     if args.check:
-        text = args.check.read_text(encoding="utf-8")
-        if readme_blocks(text, summary, bench) != text:
-            raise FmnistError(
-                f"{args.check}: generated tables differ from {args.summary}; run fmnist results --update-readme"
-            )
-        print(f"{args.check}: generated tables match {args.summary}")
+        for path in args.check:
+            text = path.read_text(encoding="utf-8")
+            if readme_blocks(text, summary, bench) != text:
+                raise FmnistError(
+                    f"{path}: generated tables differ from the metrics; run fmnist results --update-readme"
+                )
+            print(f"{path}: generated tables match the metrics")
     elif args.update_readme:
-        changed = update_readme(args.update_readme, summary, bench)
-        print(f"{args.update_readme}: {'updated' if changed else 'already up to date'}")
+        for path in args.update_readme:
+            changed = update_readme(path, summary, bench)
+            print(f"{path}: {'updated' if changed else 'already up to date'}")
     else:
         print(results_table(summary))
 
@@ -145,8 +147,10 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
     results = commands.add_parser("results", help="print the results table from metrics/summary.json")
     results.add_argument("--summary", type=Path, default=Path("metrics/summary.json"))
-    results.add_argument("--update-readme", type=Path, metavar="README", help="rewrite the table blocks in README")
-    results.add_argument("--check", type=Path, metavar="README", help="exit 1 if README's table blocks are stale")
+    results.add_argument(
+        "--update-readme", type=Path, nargs="+", metavar="FILE", help="rewrite the generated table blocks in FILEs"
+    )
+    results.add_argument("--check", type=Path, nargs="+", metavar="FILE", help="exit 1 if a FILE's blocks are stale")
     results.add_argument("--bench", type=Path, default=Path("metrics/bench.json"), help="for the performance table")
     results.set_defaults(run=run_results)
     predict = commands.add_parser("predict", help="classify image files (PNG, JPEG, BMP, GIF, WebP) or folders")

@@ -81,17 +81,20 @@ def _replace_block(text: str, start: str, end: str, body: str) -> str:
 
 
 def readme_blocks(text: str, summary: dict, bench: dict | None = None) -> str:
-    """README text with the results (and, given bench, the performance) block regenerated."""
-    if RESULTS_START not in text or RESULTS_END not in text:
-        raise FmnistError(f"README: no {RESULTS_START} … {RESULTS_END} block to fill")
-    new = _replace_block(text, RESULTS_START, RESULTS_END, results_table(summary))
-    if bench is not None and BENCH_START in new and BENCH_END in new:
+    """Text with every generated block it holds regenerated: results (from the summary) and,
+    given bench, performance. A file must hold at least one block."""
+    has_results = RESULTS_START in text and RESULTS_END in text
+    has_bench = BENCH_START in text and BENCH_END in text
+    if not (has_results or has_bench):
+        raise FmnistError(f"README: no {RESULTS_START} or {BENCH_START} block to fill")
+    new = _replace_block(text, RESULTS_START, RESULTS_END, results_table(summary)) if has_results else text
+    if bench is not None and has_bench:
         new = _replace_block(new, BENCH_START, BENCH_END, bench_table(bench, summary))
     return new
 
 
 def update_readme(readme: Path, summary: dict, bench: dict | None = None) -> bool:
-    """Replace the results (and, given bench, the performance) block; True if the file changed."""
+    """Regenerate the blocks a Markdown file holds; True if the file changed."""
     text = readme.read_text(encoding="utf-8")
     try:
         new = readme_blocks(text, summary, bench)

@@ -24,6 +24,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,7 @@ class StepResult:
     name: str
     outcome: str  # success | failure | skipped
     output: str = ""
+    seconds: float = 0.0
 
 
 @dataclass
@@ -185,6 +187,7 @@ class Runner:
                 steps_context[step.get("id", f"_{number}")] = {"outcome": "skipped", "conclusion": "skipped"}
                 continue
             files["output"].write_text("")
+            began = time.perf_counter()
             if "uses" in step:
                 ok, output = self._uses(step, context, workspace, files["output"])
             else:
@@ -193,7 +196,7 @@ class Runner:
             outcome = "success" if ok else "failure"
             if not ok and step.get("continue-on-error"):
                 output = "[continue]" + output
-            result.steps.append(StepResult(step_name, outcome, output))
+            result.steps.append(StepResult(step_name, outcome, output, time.perf_counter() - began))
             added_env.update(_read_pairs(files["env"]))
             paths = [p for p in files["path"].read_text().splitlines() if p.strip()][::-1]
             conclusion = "success" if ok or step.get("continue-on-error") else "failure"
@@ -375,7 +378,11 @@ def hash_files(workspace: Path, *patterns: str) -> str:
 
 def dump(jobs: dict[str, JobResult]) -> str:
     """Every step's outcome and output, for assertion messages."""
-    return "\n".join(f"[{j.name}] {s.name}: {s.outcome}\n{s.output[-3000:]}" for j in jobs.values() for s in j.steps)
+    return "\n".join(
+        f"[{j.name}] {s.name}: {s.outcome} ({s.seconds:.1f} s)\n{s.output[-3000:]}"
+        for j in jobs.values()
+        for s in j.steps
+    )
 
 
 __all__ = ["JobResult", "Runner", "dump", "hash_files", "json"]

@@ -20,6 +20,7 @@ COPY = [
     "pyproject.toml",
     ".dvc/config",
     ".dvc/plots_template.html",
+    ".dvc/plots",
     ".dvcignore",
     ".gitignore",
 ]

@@ -118,4 +118,16 @@ def test_committed_readme_matches_committed_bench():
     if not bench.exists():
         pytest.skip("no benchmark committed yet")
     table = bench_table(json.loads(bench.read_text()), json.loads(summary.read_text()))
-    assert table in (ROOT / "README.md").read_text()
+    assert table in (ROOT / "docs" / "performance.md").read_text()
+
+
+def test_results_check_fails_on_a_stale_table(tmp_path, capsys):
+    (tmp_path / "summary.json").write_text(json.dumps(SUMMARY))
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{RESULTS_START}\nold numbers\n{RESULTS_END}\n")
+    with pytest.raises(SystemExit) as stale:
+        main(["results", "--summary", str(tmp_path / "summary.json"), "--check", str(readme)])
+    assert stale.value.code != 0 and "generated tables differ" in capsys.readouterr().err
+    main(["results", "--summary", str(tmp_path / "summary.json"), "--update-readme", str(readme)])
+    main(["results", "--summary", str(tmp_path / "summary.json"), "--check", str(readme)])
+    assert "match the metrics" in capsys.readouterr().out

@@ -156,7 +156,7 @@ def test_predict_prints_nothing_on_stderr_for_a_good_image(test_images, model_fi
     import sys
 
     Image.fromarray(test_images[0][0]).save(tmp_path / "shirt.png")
-    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "FMNIST_QUIET_TENSORFLOW")}
     command = [sys.executable, "-m", "fmnist.cli", "predict", str(tmp_path / "shirt.png"), "--model", model_file]
     quiet = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
     assert quiet.returncode == 0 and "shirt.png" in quiet.stdout

@@ -43,7 +43,7 @@ def assert_consistent_clone(origin: Path, target: Path) -> Path:
     summary = json.loads((target / "metrics" / "summary.json").read_text())
     params = yaml.safe_load((target / "params.yaml").read_text())
     assert set(summary["variants"]) == set(params["variants"])
-    env_check = run(["python", "-m", "fmnist.cli", "results", "--check", "README.md"], target)
+    env_check = run(["python", "-m", "fmnist.cli", "results", "--check", "README.md", "docs/performance.md"], target)
     assert "match" in env_check.stdout
     tests = run(
         ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_cli.py", "-k", "committed"], target
@@ -63,6 +63,7 @@ def test_push_to_main_tests_trains_and_commits_a_consistent_result(origin, tmp_p
     assert runner.cache_saves == ["dvc-4242-1"]
     assert "### Leaderboard" in jobs["retrain"].summary and "```mermaid" in jobs["retrain"].summary
     assert (runner.artifacts / "fmnist-report" / "plots" / "compare" / "leaderboard.png").is_file()
+    assert "<h2>Leaderboard</h2>" in (runner.artifacts / "fmnist-report" / "report.html").read_text()
     clone = assert_consistent_clone(origin, tmp_path / "clone")
     assert json.loads((clone / "metrics" / "train" / "ann.json").read_text())["epochs_run"] == 1
 

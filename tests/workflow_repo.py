@@ -10,6 +10,7 @@ from helpers import ROOT, make_repo, run
 
 PROJECT_FILES = [
     "README.md",
+    "docs/performance.md",
     "Makefile",
     ".github",
     "package.json",
