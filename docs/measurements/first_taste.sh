@@ -10,5 +10,8 @@ echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(lscpu | sed -n 's/^Model name: *//p'), $(
 start=$(date +%s)
 dvc repro evaluate@mlp_a | grep -E "^Running stage|^evaluate|^train" || true
 echo "dvc repro evaluate@mlp_a: $(( $(date +%s) - start )) s"
+start=$(date +%s%N)
+dvc repro evaluate@mlp_a > /dev/null
+echo "again, nothing changed: $(( ($(date +%s%N) - start) / 1000000 )) ms"
 python -c "import json; m = json.load(open('metrics/eval/mlp_a.json')); print('mlp_a test accuracy', m['accuracy'])"
 rm -rf "$work"
