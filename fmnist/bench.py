@@ -53,15 +53,11 @@ def training_throughput(variant, x: np.ndarray, y: np.ndarray, steps: int, deter
     import keras
 
     from fmnist.config import RuntimeConfig
-    from fmnist.models import build_model
-    from fmnist.training import configure_runtime, make_optimizer, train_dataset
+    from fmnist.training import build_and_compile, configure_runtime, train_dataset
 
     configure_runtime(RuntimeConfig(deterministic=deterministic), variant.seed, variant.precision)
-    model = build_model(variant.architecture, variant.model)
     dataset, steps_per_epoch = train_dataset(x, y, variant)
-    model.compile(
-        optimizer=make_optimizer(variant, steps_per_epoch), loss="categorical_crossentropy", jit_compile=False
-    )
+    model = build_and_compile(variant, steps_per_epoch)  # the train stage's own compile
     model.fit(dataset, steps_per_epoch=5, epochs=1, verbose=0, shuffle=False)  # build and warm up
     started = time.perf_counter()
     model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)

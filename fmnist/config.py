@@ -7,7 +7,6 @@ out-of-range value fails with the key's dotted path. Nothing here imports Tensor
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from typing import Any, get_type_hints
 
 import yaml
 
-from fmnist.errors import ConfigError
+from fmnist.errors import ConfigError, did_you_mean
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine", "one_cycle")
@@ -122,7 +121,7 @@ class Params:
         """A variant, or a preset (same settings, trained only on request)."""
         known = {**self.variants, **self.presets}
         if name not in known:
-            raise ConfigError(f"unknown variant {name!r}{_hint(name, known)}; known: {sorted(known)}")
+            raise ConfigError(f"unknown variant {name!r}{did_you_mean(name, known)}; known: {sorted(known)}")
         return known[name]
 
     def flip_tta(self, name: str) -> bool:
@@ -134,11 +133,6 @@ def _name(key: Any) -> str:
     """A key as it can be shown on one line (odd keys, e.g. with newlines, are quoted)."""
     text = str(key)
     return text if text.replace("_", "").replace("-", "").isalnum() else repr(key)
-
-
-def _hint(key: str, known) -> str:
-    close = difflib.get_close_matches(key, list(known), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _check_type(key: str, value: Any, expected: type) -> Any:
@@ -173,7 +167,7 @@ def _build(cls, raw: Any, prefix: str, **fixed: Any):
     for key, value in raw.items():
         dotted = f"{prefix}.{_name(key)}"
         if key not in known:
-            raise ConfigError(f"{dotted}: unknown key{_hint(str(key), known)}; expected one of {known}")
+            raise ConfigError(f"{dotted}: unknown key{did_you_mean(str(key), known)}; expected one of {known}")
         expected = hints[key]
         if expected is AugmentConfig:
             values[key] = _build(AugmentConfig, value, dotted)
@@ -191,6 +185,29 @@ def _require(condition: bool, key: str, message: str) -> None:
         raise ConfigError(f"{key}: {message}")
 
 
+def _reject_ignored(v: VariantConfig, given: set[str], p: str) -> None:
+    """Settings the chosen optimizer or schedule would silently ignore are errors, not no-ops."""
+    _require(
+        not (v.optimizer == "adam" and v.weight_decay > 0),
+        f"{p}.weight_decay",
+        "adam ignores weight decay; use optimizer: adamw (decoupled decay), sgd or rmsprop",
+    )
+    _require(
+        not ("momentum" in given and v.optimizer in ("adam", "adamw")),
+        f"{p}.momentum",
+        f"{v.optimizer} has no momentum setting (only sgd and rmsprop use it)",
+    )
+    _require(
+        not (v.schedule == "one_cycle" and v.warmup_epochs > 0),
+        f"{p}.warmup_epochs",
+        "one_cycle warms up by itself (the first 30 % of steps); remove warmup_epochs",
+    )
+    for key in ("step_epochs", "step_factor"):
+        _require(
+            not (key in given and v.schedule != "step"), f"{p}.{key}", f"only schedule: step uses it, not {v.schedule}"
+        )
+
+
 def _validate_variant(v: VariantConfig, section: str = "variants") -> None:
     p = f"{section}.{v.name}"
     _require(v.epochs > 0, f"{p}.epochs", f"must be > 0, got {v.epochs}")
@@ -201,12 +218,12 @@ def _validate_variant(v: VariantConfig, section: str = "variants") -> None:
     _require(
         v.optimizer in OPTIMIZERS,
         f"{p}.optimizer",
-        f"unknown {v.optimizer!r}{_hint(v.optimizer, OPTIMIZERS)}; expected one of {list(OPTIMIZERS)}",
+        f"unknown {v.optimizer!r}{did_you_mean(v.optimizer, OPTIMIZERS)}; expected one of {list(OPTIMIZERS)}",
     )
     _require(
         v.schedule in SCHEDULES,
         f"{p}.schedule",
-        f"unknown {v.schedule!r}{_hint(v.schedule, SCHEDULES)}; expected one of {list(SCHEDULES)}",
+        f"unknown {v.schedule!r}{did_you_mean(v.schedule, SCHEDULES)}; expected one of {list(SCHEDULES)}",
     )
     _require(0 <= v.warmup_epochs < v.epochs, f"{p}.warmup_epochs", f"must be in [0, epochs), got {v.warmup_epochs}")
     _require(v.step_epochs > 0, f"{p}.step_epochs", f"must be > 0, got {v.step_epochs}")
@@ -216,7 +233,7 @@ def _validate_variant(v: VariantConfig, section: str = "variants") -> None:
     _require(
         v.precision in PRECISIONS,
         f"{p}.precision",
-        f"unknown {v.precision!r}{_hint(v.precision, PRECISIONS)}; expected one of {list(PRECISIONS)}",
+        f"unknown {v.precision!r}{did_you_mean(v.precision, PRECISIONS)}; expected one of {list(PRECISIONS)}",
     )
     _require(0 <= v.ema_momentum < 1, f"{p}.ema_momentum", f"must be in [0, 1), got {v.ema_momentum}")
     a = v.augment
@@ -242,7 +259,7 @@ def parse_params(raw: Any) -> Params:
     for key in raw:
         if key not in (*sections, "variants", "presets"):
             top = [*sections, "variants", "presets"]
-            raise ConfigError(f"{_name(key)}: unknown top-level key{_hint(str(key), top)}")
+            raise ConfigError(f"{_name(key)}: unknown top-level key{did_you_mean(str(key), top)}")
     built = {key: _build(cls, raw.get(key), key) for key, cls in sections.items()}
     data: DataConfig = built["data"]
     _require(0 < data.val_fraction <= 0.5, "data.val_fraction", f"must be in (0, 0.5], got {data.val_fraction}")
@@ -256,7 +273,7 @@ def parse_params(raw: Any) -> Params:
     _require(
         strategy in STRATEGIES,
         "runtime.strategy",
-        f"unknown {strategy!r}{_hint(strategy, STRATEGIES)}; expected one of {list(STRATEGIES)}",
+        f"unknown {strategy!r}{did_you_mean(strategy, STRATEGIES)}; expected one of {list(STRATEGIES)}",
     )
     _require(built["evaluate"].batch_size > 0, "evaluate.batch_size", "must be > 0")
     _require(1 <= built["evaluate"].samples <= 100, "evaluate.samples", "must be in [1, 100]")
@@ -288,7 +305,7 @@ def _parse_floors(raw: Any, known: Mapping[str, VariantConfig]) -> Mapping[str, 
     for name, value in raw.items():
         key = f"ci.floors.{_name(name)}"
         if name not in known:
-            raise ConfigError(f"{key}: unknown variant{_hint(str(name), known)}; known: {sorted(known)}")
+            raise ConfigError(f"{key}: unknown variant{did_you_mean(str(name), known)}; known: {sorted(known)}")
         floors[name] = _check_type(key, value, float)
         _require(0 <= floors[name] <= 1, key, f"must be a fraction in [0, 1], got {value}")
     return types.MappingProxyType(floors)
@@ -306,6 +323,7 @@ def _parse_variants(raw: Mapping, section: str) -> dict[str, VariantConfig]:
         _check_type(f"{section}.{name}.architecture", architecture, str)
         variant = _build(VariantConfig, settings, f"{section}.{name}", name=name, architecture=architecture)
         _validate_variant(variant, section)
+        _reject_ignored(variant, set(settings), f"{section}.{name}")
         variants[name] = variant
     return variants
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import numpy as np
 
 from fmnist import CLASS_NAMES, NUM_CLASSES
@@ -85,3 +88,24 @@ def greedy_ensemble(val_probabilities: dict[str, np.ndarray], y_val: np.ndarray,
 
 def ensemble_probabilities(probabilities: dict[str, np.ndarray], members: list[str]) -> np.ndarray:
     return np.mean([probabilities[name] for name in members], axis=0)
+
+
+def confusion_csv(y_true: np.ndarray, y_pred: np.ndarray) -> str:
+    """One row per test image (actual, predicted) with class names, for DVC's confusion plot."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["actual", "predicted"])
+    writer.writerows((CLASS_NAMES[a], CLASS_NAMES[p]) for a, p in zip(y_true, y_pred, strict=True))
+    return buffer.getvalue()
+
+
+def classification_report(metrics: dict) -> str:
+    lines = [f"{'class':<12} {'precision':>9} {'recall':>9} {'f1':>9} {'support':>8}"]
+    for name, m in metrics["per_class"].items():
+        lines.append(f"{name:<12} {m['precision']:>9.4f} {m['recall']:>9.4f} {m['f1']:>9.4f} {m['support']:>8}")
+    lines.append(
+        f"{'macro avg':<12} {metrics['macro_precision']:>9.4f} {metrics['macro_recall']:>9.4f} "
+        f"{metrics['macro_f1']:>9.4f}"
+    )
+    lines.append(f"accuracy {metrics['accuracy']:.4f}   loss {metrics['loss']:.4f}")
+    return "\n".join(lines) + "\n"

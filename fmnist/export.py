@@ -113,3 +113,16 @@ def size_bytes(path: Path) -> int:
     if path.is_dir():
         return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
     return path.stat().st_size
+
+
+def summarise(results: dict[str, dict], max_int8_drop: float, variant: str) -> dict:
+    """metrics/export.json: each format's figures (without its predictions), int8's accuracy drop
+    and agreement against float32, and whether the drop is within `export.max_int8_drop`."""
+    agreement = float((results["tflite_int8"]["predictions"] == results["tflite_float32"]["predictions"]).mean())
+    metrics: dict = {name: {k: v for k, v in row.items() if k != "predictions"} for name, row in results.items()}
+    drop = (metrics["tflite_float32"]["accuracy"] - metrics["tflite_int8"]["accuracy"]) * 100
+    metrics["int8_accuracy_drop_points"] = round(drop, 3)
+    metrics["int8_agreement_with_float32"] = round(agreement, 6)
+    metrics["int8_within_limit"] = bool(drop <= max_int8_drop)
+    metrics["variant"] = variant
+    return metrics

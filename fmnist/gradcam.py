@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
 import numpy as np
 import tensorflow as tf
 
-from fmnist import CLASS_NAMES
+from fmnist import CLASS_NAMES, plots
 
 
 def last_feature_layer(model: keras.Model):
@@ -45,3 +47,16 @@ def pick_examples(y_true: np.ndarray, probabilities: np.ndarray, errors: int = 6
     wrong = np.flatnonzero(predicted != y_true)
     wrong = wrong[np.argsort(-probabilities[wrong].max(axis=1), kind="stable")][:errors]
     return np.concatenate([*correct, wrong]).astype(int)
+
+
+def gradcam_figure(model, x, y, probabilities, path: Path, name: str) -> None:
+    """Grad-CAM of the predicted class on a fixed set of test images (convolutional models only)."""
+    if last_feature_layer(model) is None:
+        return
+    chosen = pick_examples(y, probabilities)
+    predicted = probabilities[chosen].argmax(axis=1)
+    maps = gradcam(model, x[chosen], predicted)
+    pairs = zip(chosen, predicted, strict=True)
+    titles = [f"{CLASS_NAMES[y[i]]}\n→ {CLASS_NAMES[p]} {probabilities[i, p]:.0%}" for i, p in pairs]
+    title = f"{name}: Grad-CAM of the predicted class (row 1: a correct image per class; row 2: most confident errors)"
+    plots.gradcam_grid(x[chosen], maps, titles, path, title, columns=10)

@@ -6,7 +6,6 @@ Builder keyword arguments are the `model:` mapping of that entry; unknown ones f
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
@@ -17,7 +16,7 @@ import keras
 from keras import layers
 
 from fmnist import IMAGE_SIZE, NUM_CLASSES
-from fmnist.errors import ConfigError, ModelFileError
+from fmnist.errors import ConfigError, ModelFileError, did_you_mean
 
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 Builder = Callable[..., keras.Model]
@@ -35,15 +34,13 @@ def register(name: str) -> Callable[[Builder], Builder]:
 def build_model(architecture: str, options: Mapping[str, Any] | None = None, name: str | None = None) -> keras.Model:
     """Build a registered architecture with builder keyword arguments from params."""
     if architecture not in REGISTRY:
-        close = difflib.get_close_matches(architecture, list(REGISTRY), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(architecture, REGISTRY)
         raise ConfigError(f"unknown architecture {architecture!r}{hint}; known: {sorted(REGISTRY)}")
     builder = REGISTRY[architecture]
     accepted = inspect.signature(builder).parameters
     for key in options or {}:
         if key not in accepted:
-            close = difflib.get_close_matches(key, list(accepted), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(key, accepted)
             raise ConfigError(
                 f"model.{key}: not an argument of build_{architecture}{hint}; expected one of {list(accepted)}"
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import matplotlib
 
@@ -175,3 +176,31 @@ def sweep_leaderboard(names: Sequence[str], values: Sequence[float], metric: str
     axis.set_title("Sweep leaderboard (best first)")
     axis.grid(axis="x", alpha=0.3)
     save(figure, path)
+
+
+def prediction_grids(x, y, probabilities, out_dir: Path, name: str, count: int) -> None:
+    """predictions.png (an even sample of the test set) and misclassified.png (most confident errors)."""
+    predicted, confidence = probabilities.argmax(axis=1), probabilities.max(axis=1)
+    # A fixed, evenly spread sample of the test set.
+    picks = np.linspace(0, len(y) - 1, num=min(count, len(y))).astype(int)
+    titles = [f"{CLASS_NAMES[predicted[i]]} {confidence[i]:.0%}\n(true {CLASS_NAMES[y[i]]})" for i in picks]
+    colors = ["green" if predicted[i] == y[i] else "red" for i in picks]
+    image_grid(
+        x[picks],
+        titles,
+        out_dir / "predictions.png",
+        columns=5,
+        colors=colors,
+        suptitle=f"{name}: predicted (confidence), true label",
+    )
+    wrong = np.flatnonzero(predicted != y)
+    wrong = wrong[np.argsort(-confidence[wrong], kind="stable")][:count]
+    titles = [f"{CLASS_NAMES[predicted[i]]} {confidence[i]:.0%}\n(true {CLASS_NAMES[y[i]]})" for i in wrong]
+    images = x[wrong] if len(wrong) else np.zeros((1, *x.shape[1:]), x.dtype)
+    image_grid(
+        images,
+        titles or ["no errors"],
+        out_dir / "misclassified.png",
+        columns=5,
+        suptitle=f"{name}: most confident errors",
+    )

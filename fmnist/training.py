@@ -188,6 +188,19 @@ def configure_runtime(runtime: RuntimeConfig, seed: int, precision: str = "float
     keras.mixed_precision.set_global_policy(precision)
 
 
+def build_and_compile(v: VariantConfig, steps_per_epoch: int) -> keras.Model:
+    """The variant's model, compiled with its optimizer, schedule and loss: the one compile path
+    that `dvc repro` and the benchmark both time."""
+    model = build_model(v.architecture, v.model, name=v.name)
+    model.compile(
+        optimizer=make_optimizer(v, steps_per_epoch),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=v.label_smoothing),
+        metrics=["accuracy"],
+        jit_compile=False,  # XLA is slower than oneDNN on CPU
+    )
+    return model
+
+
 def distribution_strategy(name: str) -> tf.distribute.Strategy | None:
     """None for one device; a MirroredStrategy over the GPUs (or logical CPUs) for `mirrored`,
     and for `auto` when more than one GPU is visible."""
@@ -213,13 +226,7 @@ def train_variant(
     val = eval_dataset(data["x_val"], data["y_val"])
     # Variables (model, optimizer, metrics) are created under the strategy, mirrored per replica.
     with strategy.scope() if strategy else contextlib.nullcontext():
-        model = build_model(v.architecture, v.model, name=v.name)
-        model.compile(
-            optimizer=make_optimizer(v, steps_per_epoch),
-            loss=keras.losses.CategoricalCrossentropy(label_smoothing=v.label_smoothing),
-            metrics=["accuracy"],
-            jit_compile=False,  # XLA is slower than oneDNN on CPU
-        )
+        model = build_and_compile(v, steps_per_epoch)
     best = BestEpoch(v.early_stopping_patience)
     callbacks: list[keras.callbacks.Callback] = [best]
     if v.ema_momentum:

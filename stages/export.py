@@ -41,22 +41,12 @@ def main() -> None:
             results[name]["size_bytes"] = len(flatbuffer)
         if (args.model_dir / "info.json").is_file():
             shutil.copy2(args.model_dir / "info.json", out / "info.json")
-    agreement = float((results["tflite_int8"]["predictions"] == results["tflite_float32"]["predictions"]).mean())
-    metrics = {name: {k: v for k, v in row.items() if k != "predictions"} for name, row in results.items()}
-    drop = (metrics["tflite_float32"]["accuracy"] - metrics["tflite_int8"]["accuracy"]) * 100
-    metrics["int8_accuracy_drop_points"] = round(drop, 3)
-    metrics["int8_agreement_with_float32"] = round(agreement, 6)
-    metrics["int8_within_limit"] = bool(drop <= cfg.max_int8_drop)
     info = args.model_dir / "info.json"
-    metrics["variant"] = read_json(info).get("variant") if info.is_file() else args.model_dir.name
+    variant = read_json(info).get("variant") if info.is_file() else args.model_dir.name
+    metrics = export.summarise(results, cfg.max_int8_drop, variant)
     write_json(args.metrics, metrics)
-    for name in ("keras", "saved_model", "tflite_float32", "tflite_int8"):
-        row = metrics[name]
-        print(
-            f"export: {name:15s} accuracy {row['accuracy']:.4f}  {row['size_bytes'] / 1e6:6.2f} MB  "
-            f"{row['latency_ms']:7.3f} ms/image  {row['images_per_second']:9.1f} images/s"
-        )
-    print(f"export: int8 loses {drop:.2f} points against float32 (limit {cfg.max_int8_drop})")
+    drop = metrics["int8_accuracy_drop_points"]
+    print(f"export: {variant}, int8 loses {drop:.2f} points against float32 (limit {cfg.max_int8_drop})")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,21 @@ def fixture_csv_text() -> str:
 
 
 @pytest.fixture(scope="session")
+def small_cnn(fixture_train):
+    """cnn_basic fitted briefly on the fixture: enough for exports to agree on real images."""
+    import keras
+
+    from fmnist.models import build_model
+
+    images, labels = fixture_train
+    keras.utils.set_random_seed(1)
+    model = build_model("cnn_basic", {"filters": [8, 16], "dense_units": 32})
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(images.astype(np.float32)[..., None] / 255, labels, epochs=3, batch_size=32, verbose=0)
+    return model
+
+
+@pytest.fixture(scope="session")
 def workflow_origin(tmp_path_factory) -> Path:
     """One bare origin shared by the workflow tests, which run in the order a project lives them:
     the retrain workflow's push trains main first, so sweeps start from pushed outputs."""

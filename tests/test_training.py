@@ -109,9 +109,14 @@ def test_early_stopping_keeps_best_epoch(fixture_train):
         optimizer="sgd",
         early_stopping_patience=2,
     )
-    result = train_variant(variant, tiny_data(fixture_train), RuntimeConfig(), verbose=0)
+    data = tiny_data(fixture_train)
+    result = train_variant(variant, data, RuntimeConfig(), verbose=0)
     assert result.metrics["epochs_run"] < 30
-    assert result.metrics["best_epoch"] <= result.metrics["epochs_run"]
+    # Stopped because the last `patience` epochs were worse: the best one came before them ...
+    assert result.metrics["best_epoch"] <= result.metrics["epochs_run"] - 2
+    # ... and the weights the model holds are that epoch's: they score its validation accuracy.
+    accuracy = float((result.model.predict(data["x_val"], verbose=0).argmax(1) == data["y_val"]).mean())
+    assert accuracy == pytest.approx(result.metrics["best_val_accuracy"], abs=1e-6)
 
 
 def test_augmented_conv_training_is_bit_reproducible(fixture_train):

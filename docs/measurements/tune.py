@@ -53,7 +53,12 @@ if steps:
     t = time.perf_counter()
     model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0)
     s = time.perf_counter() - t
-    print(json.dumps({"variant": name, "overrides": overrides, "env": {k: os.environ.get(k) for k in ("SPE", "INTER")}, "img_s": round(steps * v.batch_size / s, 1)}))
+    from fmnist.system import cpu_model
+    import keras as _k
+    # precision: the policy that ran (PRECISION env or the variant's own), recorded since 2026-11-23
+    print(json.dumps({"variant": name, "overrides": overrides, "env": {k: os.environ.get(k) for k in ("SPE", "INTER")},
+                      "precision": _k.mixed_precision.global_policy().name, "cpu": cpu_model(),
+                      "img_s": round(steps * v.batch_size / s, 1)}))
     sys.exit()
 data = {"x_train": tr["x"], "y_train": tr["y"], "x_val": va["x"], "y_val": va["y"]}
 r = train_variant(v, data, params.runtime, verbose=2)
