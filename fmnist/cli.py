@@ -68,7 +68,7 @@ def run_results(args) -> None:
     if args.check:
         for path in args.check:
             text = path.read_text(encoding="utf-8")
-            if readme_blocks(text, summary, bench) != text:
+            if readme_blocks(text, summary, bench, source=str(path)) != text:
                 raise FmnistError(
                     f"{path}: generated tables differ from the metrics; run fmnist results --update-readme"
                 )

@@ -80,13 +80,13 @@ def _replace_block(text: str, start: str, end: str, body: str) -> str:
     return re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
 
 
-def readme_blocks(text: str, summary: dict, bench: dict | None = None) -> str:
+def readme_blocks(text: str, summary: dict, bench: dict | None = None, source: str = "README") -> str:
     """Text with every generated block it holds regenerated: results (from the summary) and,
     given bench, performance. A file must hold at least one block."""
     has_results = RESULTS_START in text and RESULTS_END in text
     has_bench = BENCH_START in text and BENCH_END in text
     if not (has_results or has_bench):
-        raise FmnistError(f"README: no {RESULTS_START} or {BENCH_START} block to fill")
+        raise FmnistError(f"{source}: no {RESULTS_START} or {BENCH_START} block to fill")
     new = _replace_block(text, RESULTS_START, RESULTS_END, results_table(summary)) if has_results else text
     if bench is not None and has_bench:
         new = _replace_block(new, BENCH_START, BENCH_END, bench_table(bench, summary))
@@ -96,10 +96,7 @@ def readme_blocks(text: str, summary: dict, bench: dict | None = None) -> str:
 def update_readme(readme: Path, summary: dict, bench: dict | None = None) -> bool:
     """Regenerate the blocks a Markdown file holds; True if the file changed."""
     text = readme.read_text(encoding="utf-8")
-    try:
-        new = readme_blocks(text, summary, bench)
-    except FmnistError as error:
-        raise FmnistError(str(error).replace("README", str(readme), 1)) from None
+    new = readme_blocks(text, summary, bench, source=str(readme))
     if new != text:
         write_text(readme, new)
     return new != text
