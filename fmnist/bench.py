@@ -53,9 +53,10 @@ def training_throughput(variant, x: np.ndarray, y: np.ndarray, steps: int, deter
     import keras
 
     from fmnist.config import RuntimeConfig
-    from fmnist.training import build_and_compile, configure_runtime, train_dataset
+    from fmnist.training import build_and_compile, configure_runtime, resolve_precision, train_dataset
 
-    configure_runtime(RuntimeConfig(deterministic=deterministic), variant.seed, variant.precision)
+    precision, _ = resolve_precision(variant)
+    configure_runtime(RuntimeConfig(deterministic=deterministic), variant.seed, precision)
     dataset, steps_per_epoch = train_dataset(x, y, variant)
     model = build_and_compile(variant, steps_per_epoch)  # the train stage's own compile
     model.fit(dataset, steps_per_epoch=5, epochs=1, verbose=0, shuffle=False)  # build and warm up

@@ -29,6 +29,7 @@ def leaderboard_rows(names: Sequence[str], eval_dir: Path, train_dir: Path, floo
                 "val_accuracy": evaluation["val_accuracy"],
                 "params": training["params"],
                 "train_seconds": training["train_seconds"],
+                "precision": training.get("precision", "not recorded"),  # what ran: `auto` decides per machine
             }
         )
     rows = sorted(rows, key=lambda row: -row["val_accuracy"])

@@ -19,7 +19,7 @@ from fmnist.errors import ConfigError, did_you_mean
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine", "one_cycle")
-PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 STRATEGIES = ("auto", "single", "mirrored")
 
 
@@ -63,7 +63,8 @@ class VariantConfig:
     early_stopping_patience: int = 0  # 0: train every epoch, still keep the best one
     label_smoothing: float = 0.0
     ema_momentum: float = 0.0  # > 0: validate, select and keep an exponential moving average of the weights
-    # Compute precision: mixed_bfloat16 uses AMX/AVX-512-BF16 CPUs (and TPUs), mixed_float16 GPUs.
+    # Compute precision: auto (bf16 where the CPU runs it natively and faster, see precision.py),
+    # float32, mixed_bfloat16 (AMX/AVX512-BF16 CPUs, TPUs) or mixed_float16 (GPUs).
     precision: str = "float32"
     class_weights: bool = False
     seed: int = 42

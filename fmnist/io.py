@@ -85,8 +85,9 @@ def write_text(path: str | os.PathLike, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
-def write_json(path: str | os.PathLike, payload: Mapping[str, Any]) -> None:
-    write_text(path, json.dumps(payload, indent=2, sort_keys=True) + "\n")
+def write_json(path: str | os.PathLike, payload: Mapping[str, Any], sort_keys: bool = True) -> None:
+    """Atomic, indented JSON; keys sorted unless their order carries meaning (a ranking)."""
+    write_text(path, json.dumps(payload, indent=2, sort_keys=sort_keys) + "\n")
 
 
 def read_json(path: str | os.PathLike) -> dict[str, Any]:

@@ -197,8 +197,6 @@ def load_model(path: str | Path) -> keras.Model:
         raise ModelFileError(f"{path}: model file not found (train it first: dvc repro)")
     if not zipfile.is_zipfile(path):
         raise ModelFileError(f"{path}: not a Keras .keras archive (truncated or another format)")
-    import fmnist.training  # noqa: F401  registers the learning-rate schedule for deserialisation
-
     try:
         return keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as error:  # Keras raises many types for damaged archives

@@ -118,7 +118,8 @@ def per_class_accuracy(recalls: Mapping[str, Mapping[str, float]], path: str | o
     axis.set_ylabel("test accuracy of the class (%)")
     axis.set_title("Per-class accuracy by variant")
     axis.grid(axis="y", alpha=0.3)
-    axis.legend(ncol=min(len(names), 5), fontsize=8, loc="lower left")
+    # Beside the axes, not on them: any corner of the plot would cover some class's bars.
+    axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="variant")
     save(figure, path)
 
 

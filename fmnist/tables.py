@@ -16,20 +16,20 @@ def results_table(summary: dict) -> str:
     """Markdown leaderboard from metrics/summary.json, best validation accuracy first."""
     machine = summary.get("machine", {})
     lines = [
-        "| variant | test accuracy | target | macro F1 | parameters | train time |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| variant | test accuracy | target | macro F1 | parameters | train time | precision |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     for name, row in summary["variants"].items():
         target = f"{row['floor']:.2%}" if row.get("floor") else "–"
         mark = " ✅" if row.get("floor") and row["test_accuracy"] >= row["floor"] else ""
         lines.append(
             f"| `{name}` | {row['test_accuracy']:.2%}{mark} | {target} | {row['macro_f1']:.4f} "
-            f"| {row['params']:,} | {row['train_seconds'] / 60:.1f} min |"
+            f"| {row['params']:,} | {row['train_seconds'] / 60:.1f} min | {row.get('precision', 'not recorded')} |"
         )
     ensemble = summary["ensemble"]
     lines.append(
         f"| ensemble of {', '.join(f'`{m}`' for m in ensemble['members'])} | {ensemble['test_accuracy']:.2%} | – "
-        f"| {ensemble['macro_f1']:.4f} | {ensemble['params']:,} | {ensemble['train_seconds'] / 60:.1f} min |"
+        f"| {ensemble['macro_f1']:.4f} | {ensemble['params']:,} | {ensemble['train_seconds'] / 60:.1f} min | – |"
     )
     if machine:
         lines.append("")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,68 +11,17 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from fmnist import NUM_CLASSES
+from fmnist import IMAGE_SIZE, NUM_CLASSES
 from fmnist.augment import augment_batch
 from fmnist.config import RuntimeConfig, VariantConfig
 from fmnist.models import build_model
-
-
-@keras.saving.register_keras_serializable(package="fmnist")
-class WarmupSchedule(keras.optimizers.schedules.LearningRateSchedule):
-    """Per-step learning rate: linear warm-up, then constant, step, cosine or one-cycle decay.
-
-    one_cycle: 30 % of the steps ramp from peak/25 up to the peak, the rest anneal (cosine)
-    down to peak/1e4 (Smith & Topin's super-convergence recipe).
-    """
-
-    def __init__(
-        self,
-        kind: str,
-        peak: float,
-        total_steps: int,
-        warmup_steps: int = 0,
-        step_every: int = 1,
-        step_factor: float = 0.5,
-    ):
-        self.kind, self.peak, self.total_steps = kind, float(peak), int(total_steps)
-        self.warmup_steps, self.step_every, self.step_factor = int(warmup_steps), int(step_every), float(step_factor)
-
-    def __call__(self, step):
-        step = tf.cast(step, tf.float32)
-        peak, total = self.peak, float(max(self.total_steps, 1))
-        if self.kind == "one_cycle":
-            up = max(round(0.3 * total), 1)
-            start, end = peak / 25.0, peak / 1e4
-            rising = start + (peak - start) * step / up
-            progress = tf.clip_by_value((step - up) / max(total - up, 1.0), 0.0, 1.0)
-            falling = end + (peak - end) * 0.5 * (1 + tf.cos(math.pi * progress))
-            return tf.where(step < up, rising, falling)
-        warm = float(self.warmup_steps)
-        after = tf.maximum(step - warm, 0.0)
-        if self.kind == "cosine":
-            progress = tf.clip_by_value(after / max(total - warm, 1.0), 0.0, 1.0)
-            rate = peak * 0.5 * (1 + tf.cos(math.pi * progress))
-        elif self.kind == "step":
-            rate = peak * tf.pow(self.step_factor, tf.floor(after / float(self.step_every)))
-        else:
-            rate = tf.constant(peak)
-        if self.warmup_steps:
-            rate = tf.where(step < warm, peak * (step + 1) / warm, rate)
-        return rate
-
-    def get_config(self):
-        return {
-            "kind": self.kind,
-            "peak": self.peak,
-            "total_steps": self.total_steps,
-            "warmup_steps": self.warmup_steps,
-            "step_every": self.step_every,
-            "step_factor": self.step_factor,
-        }
+from fmnist.precision import choose_precision
+from fmnist.schedules import VariantSchedule
+from fmnist.system import cpu_model
 
 
 def make_optimizer(v: VariantConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
-    schedule = WarmupSchedule(
+    schedule = VariantSchedule(
         v.schedule,
         v.learning_rate,
         total_steps=v.epochs * steps_per_epoch,
@@ -201,6 +149,39 @@ def build_and_compile(v: VariantConfig, steps_per_epoch: int) -> keras.Model:
     return model
 
 
+def probe_step_ms(
+    variant: VariantConfig, precisions: tuple[str, ...], rounds: int = 3, steps: int = 3
+) -> dict[str, float]:
+    """Median milliseconds per training step of the variant's own model in each precision.
+
+    Rounds interleave the precisions, so a slow spell of the machine hits both alike. The probe
+    uses its own random batch and clears the Keras session, so the training run that follows
+    draws exactly the random numbers it would draw without it."""
+    generator = np.random.default_rng(0)
+    x = generator.random((variant.batch_size, IMAGE_SIZE, IMAGE_SIZE, 1), dtype=np.float32)
+    y = np.eye(NUM_CLASSES, dtype=np.float32)[generator.integers(0, NUM_CLASSES, variant.batch_size)]
+    models = {}
+    for precision in precisions:
+        keras.mixed_precision.set_global_policy(precision)
+        models[precision] = build_and_compile(variant, steps_per_epoch=100)
+        models[precision].train_on_batch(x, y)  # trace and warm up outside the timing
+    times: dict[str, list[float]] = {precision: [] for precision in precisions}
+    for _ in range(rounds):
+        for precision in precisions:
+            for _ in range(steps):
+                started = time.perf_counter()
+                models[precision].train_on_batch(x, y)
+                times[precision].append(time.perf_counter() - started)
+    keras.mixed_precision.set_global_policy("float32")
+    keras.backend.clear_session()
+    return {precision: round(1000 * float(np.median(t)), 1) for precision, t in times.items()}
+
+
+def resolve_precision(v: VariantConfig) -> tuple[str, dict]:
+    """The precision this machine runs the variant in, and the probe's timings if `auto` probed."""
+    return choose_precision(v, len(tf.config.list_physical_devices("GPU")), probe_step_ms)
+
+
 def distribution_strategy(name: str) -> tf.distribute.Strategy | None:
     """None for one device; a MirroredStrategy over the GPUs (or logical CPUs) for `mirrored`,
     and for `auto` when more than one GPU is visible."""
@@ -219,7 +200,8 @@ def train_variant(
     verbose: int = 2,
 ) -> TrainResult:
     """Train one variant on data['x_train'], selecting the best epoch on data['x_val']."""
-    configure_runtime(runtime, v.seed, v.precision)
+    precision, probe_ms = resolve_precision(v)  # before the seed is set, see probe_step_ms
+    configure_runtime(runtime, v.seed, precision)
     strategy = distribution_strategy(runtime.strategy)
     replicas = strategy.num_replicas_in_sync if strategy else 1
     train, steps_per_epoch = train_dataset(data["x_train"], data["y_train"], v, replicas)
@@ -257,7 +239,11 @@ def train_variant(
         "train_seconds": round(seconds, 2),
         "params": int(model.count_params()),
         "images_per_second": round(images_seen / seconds, 1),
+        "precision": precision,
+        "cpu": cpu_model(),
     }
+    if probe_ms:  # precision: auto timed a few steps in each precision to choose
+        metrics["precision_probe_ms"] = probe_ms
     if strategy:  # recorded only when distributed, so single-device metrics stay as they were
         metrics["replicas"] = replicas
     return TrainResult(model=model, metrics=metrics)

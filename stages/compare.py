@@ -37,7 +37,7 @@ def main() -> None:
         shutil.copyfile(args.models_dir / best["name"] / "model.keras", tmp / "model.keras")
         info = {"variant": best["name"], "val_accuracy": best["val_accuracy"], "test_accuracy": best["test_accuracy"]}
         write_json(tmp / "info.json", info)
-    write_json(args.summary, summary)
+    write_json(args.summary, summary, sort_keys=False)  # variants best validation accuracy first
     plots.leaderboard([*rows, {"name": "ensemble", **summary["ensemble"]}], args.plots_dir / "leaderboard.png")
     recalls = {
         n: {c: r["recall"] for c, r in read_json(args.eval_dir / f"{n}.json")["per_class"].items()} for n in names

@@ -29,6 +29,7 @@ SUMMARY = {
             "params": 1000,
             "train_seconds": 120.0,
             "floor": 0.92,
+            "precision": "mixed_bfloat16",
         },
         "a": {
             "test_accuracy": 0.85,
@@ -52,7 +53,8 @@ SUMMARY = {
 def test_results_table_rows_and_marks():
     table = results_table(SUMMARY)
     lines = table.splitlines()
-    assert lines[2] == "| `b` | 93.00% ✅ | 92.00% | 0.9290 | 1,000 | 2.0 min |"
+    assert lines[2] == "| `b` | 93.00% ✅ | 92.00% | 0.9290 | 1,000 | 2.0 min | mixed_bfloat16 |"
+    assert lines[3].endswith("| not recorded |")  # summaries written before precision was recorded
     assert lines[3].startswith("| `a` | 85.00% | 88.00% |")  # below its target: no mark
     assert "ensemble of `b`, `a` | 93.50%" in lines[4]
     assert "Test CPU, 2 cores" in table

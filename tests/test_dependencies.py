@@ -107,3 +107,26 @@ def test_closure_follows_lazy_and_package_imports():
     assert "fmnist/training.py" in closure("stages.train")  # imported inside main()
     assert "fmnist/plots.py" in closure("stages.ingest")  # `from fmnist import ..., plots`
     assert {"fmnist/__init__.py", "stages/__init__.py"} <= closure("stages.fetch")
+
+
+def test_package_has_no_import_cycle():
+    """Module imports (lazy ones included) form a DAG, so no module needs another's half-run body.
+    Edges into the package __init__ are left out: Python runs it before any submodule anyway."""
+    package_init = ROOT / "fmnist" / "__init__.py"
+    graph = {
+        path: {dep for dep in imported_files(path) if dep != package_init and dep != path}
+        for path in (ROOT / "fmnist").glob("*.py")
+    }
+    state: dict[Path, str] = {}
+
+    def visit(path: Path, trail: list[Path]) -> None:
+        state[path] = "open"
+        for dep in sorted(graph.get(dep_key := path, set())):
+            assert state.get(dep) != "open", " -> ".join(p.name for p in [*trail, dep_key, dep])
+            if dep not in state:
+                visit(dep, [*trail, dep_key])
+        state[path] = "done"
+
+    for path in sorted(graph):
+        if path not in state:
+            visit(path, [])

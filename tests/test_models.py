@@ -74,3 +74,29 @@ def test_flop_counts_match_hand_computation():
     model = build_model("cnn_basic")
     assert forward_flops(model) == expected
     assert training_flops(model) == 3 * expected
+
+
+def test_loading_needs_no_schedule_registration_in_a_fresh_process(tmp_path, fixture_train):
+    """Saved models carry their optimizer's VariantSchedule in their compile settings. Loading
+    with compile=False, as every stage does, must work in a process that never imported it."""
+    import subprocess
+    import sys
+
+    import keras
+
+    from fmnist.config import VariantConfig
+    from fmnist.training import build_and_compile
+
+    images, labels = fixture_train
+    variant = VariantConfig(name="t", architecture="mlp_a", schedule="one_cycle", epochs=1)
+    model = build_and_compile(variant, steps_per_epoch=5)
+    model.fit(images[:100, ..., None] / 255.0, keras.utils.to_categorical(labels[:100], 10), epochs=1, verbose=0)
+    model.save(tmp_path / "model.keras")
+    script = (
+        "import sys; from fmnist.models import load_model; model = load_model(sys.argv[1]); "
+        "assert 'fmnist.schedules' not in sys.modules and 'fmnist.training' not in sys.modules; "
+        "print(model.count_params())"
+    )
+    loaded = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, check=False)
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    assert int(loaded.stdout.split()[-1]) == model.count_params()

@@ -2,11 +2,12 @@ import numpy as np
 import pytest
 
 from fmnist.config import AugmentConfig, RuntimeConfig, VariantConfig
-from fmnist.training import WarmupSchedule, class_weight_vector, train_dataset, train_variant
+from fmnist.schedules import VariantSchedule
+from fmnist.training import class_weight_vector, train_dataset, train_variant
 
 
 def rates(kind: str, total: int = 100, **kwargs) -> np.ndarray:
-    schedule = WarmupSchedule(kind, 0.01, total_steps=total, **kwargs)
+    schedule = VariantSchedule(kind, 0.01, total_steps=total, **kwargs)
     return np.array([float(schedule(step)) for step in range(total)])
 
 
@@ -30,8 +31,8 @@ def test_cosine_with_warmup_and_step_and_constant():
 
 
 def test_schedule_round_trips_through_config():
-    schedule = WarmupSchedule("cosine", 0.1, 50, warmup_steps=5)
-    clone = WarmupSchedule(**schedule.get_config())
+    schedule = VariantSchedule("cosine", 0.1, 50, warmup_steps=5)
+    clone = VariantSchedule(**schedule.get_config())
     assert float(clone(20)) == pytest.approx(float(schedule(20)))
 
 
@@ -148,3 +149,33 @@ def test_mixed_bfloat16_variant_trains_and_the_next_run_is_float32(fixture_train
     assert 0 < mixed.metrics["best_val_accuracy"] <= 1
     plain = train_variant(VariantConfig(**base), data, RuntimeConfig(), verbose=0)
     assert all(layer.compute_dtype == "float32" for layer in plain.model.layers)
+    assert mixed.metrics["precision"] == "mixed_bfloat16" and plain.metrics["precision"] == "float32"
+    assert mixed.metrics["cpu"] and "precision_probe_ms" not in mixed.metrics
+
+
+def test_precision_auto_probe_leaves_the_run_it_precedes_unchanged(fixture_train, monkeypatch):
+    """`auto` times real steps in both precisions first; the run that follows must draw the same
+    random numbers as a plain float32 run, or auto would change results on bf16 CPUs."""
+    import fmnist.precision
+    import fmnist.training
+
+    real_probe = fmnist.training.probe_step_ms
+    monkeypatch.setattr(fmnist.precision, "cpu_flags", lambda: {"avx512_bf16"})
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    probed = {}
+
+    def probe_that_prefers_float32(variant, precisions):
+        probed.update(real_probe(variant, precisions, rounds=1, steps=1))
+        return {"float32": 1.0, "mixed_bfloat16": 2.0}
+
+    monkeypatch.setattr(fmnist.training, "probe_step_ms", probe_that_prefers_float32)
+    data = tiny_data(fixture_train)
+    base = {"name": "t", "architecture": "cnn_basic", "model": {"filters": (8, 16)}, "epochs": 1, "batch_size": 50}
+    augment = AugmentConfig(shift=0.1, horizontal_flip=True)
+    auto = train_variant(VariantConfig(**base, precision="auto", augment=augment), data, RuntimeConfig(), verbose=0)
+    plain = train_variant(VariantConfig(**base, augment=augment), data, RuntimeConfig(), verbose=0)
+    assert set(probed) == {"float32", "mixed_bfloat16"} and all(ms > 0 for ms in probed.values())
+    assert auto.metrics["precision"] == "float32"
+    assert auto.metrics["precision_probe_ms"] == {"float32": 1.0, "mixed_bfloat16": 2.0}
+    for a, b in zip(auto.model.get_weights(), plain.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
