@@ -13,7 +13,6 @@ import numpy as np
 
 from fmnist.evaluation import ensemble_probabilities, evaluate_probabilities, greedy_ensemble
 from fmnist.io import read_json
-from fmnist.livelog import read_series
 
 
 def leaderboard_rows(names: Sequence[str], eval_dir: Path, train_dir: Path, floors: Mapping[str, float]) -> list[dict]:
@@ -36,16 +35,6 @@ def leaderboard_rows(names: Sequence[str], eval_dir: Path, train_dir: Path, floo
     for row in rows:
         row["floor"] = floors.get(row["name"], 0.0)
     return rows
-
-
-def read_curves(live_dir: Path) -> dict[str, list[float]]:
-    """Per-epoch validation accuracy and loss from a train stage's DVCLive TSV files."""
-    curves = {}
-    for key, name in (("val_accuracy", "accuracy"), ("val_loss", "loss")):
-        values = read_series(live_dir, "eval", name)
-        if values:
-            curves[key] = [values[step] for step in sorted(values)]
-    return curves
 
 
 def ensemble(

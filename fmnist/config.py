@@ -23,22 +23,34 @@ PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 STRATEGIES = ("auto", "single", "mirrored")
 
 
+def option(default: Any = dataclasses.MISSING, doc: str = "", *, factory: Any = dataclasses.MISSING) -> Any:
+    """A params field and its one description: docs/experiments.md's options table is generated
+    from these (`fmnist results --update-readme`), and a test keeps it in sync."""
+    return field(default=default, default_factory=factory, metadata={"doc": doc})
+
+
+def _empty() -> Mapping[str, Any]:
+    return types.MappingProxyType({})
+
+
 @dataclass(frozen=True)
 class DataConfig:
-    source: str = "auto"  # auto | folder | an https:// base URL
-    folder: str = "data/external"  # the user's own copy; a DVC dependency of `fetch`
-    val_fraction: float = 0.1
-    seed: int = 42
+    source: str = option(
+        "auto", "`auto` (folder, then the Debian package, then download), `folder`, or an https:// base URL"
+    )
+    folder: str = option("data/external", "your own copy of the CSV/IDX files; a DVC dependency of `fetch`")
+    val_fraction: float = option(0.1, "share of the training set held out (stratified) for validation")
+    seed: int = option(42, "seed of the validation split")
 
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    rotation: float = 0.0  # max degrees either way
-    shift: float = 0.0  # max fraction of width/height
-    zoom: float = 0.0  # scale drawn from [1 - zoom, 1 + zoom]
-    shear: float = 0.0  # max degrees either way
-    horizontal_flip: bool = False
-    erasing: float = 0.0  # probability of erasing one random rectangle
+    rotation: float = option(0.0, "max degrees either way")
+    shift: float = option(0.0, "max fraction of width/height, per image")
+    zoom: float = option(0.0, "scale drawn from [1 - zoom, 1 + zoom]")
+    shear: float = option(0.0, "max degrees either way")
+    horizontal_flip: bool = option(False, "mirror half the images")
+    erasing: float = option(0.0, "probability of erasing one random rectangle")
 
     @property
     def enabled(self) -> bool:
@@ -47,71 +59,79 @@ class AugmentConfig:
 
 @dataclass(frozen=True)
 class VariantConfig:
-    name: str
-    architecture: str
-    model: Mapping[str, Any] = field(default_factory=lambda: types.MappingProxyType({}))
-    epochs: int = 10
-    batch_size: int = 128
-    optimizer: str = "adam"
-    learning_rate: float = 1e-3
-    weight_decay: float = 0.0
-    momentum: float = 0.9
-    schedule: str = "constant"
-    warmup_epochs: float = 0.0
-    step_epochs: int = 5
-    step_factor: float = 0.5
-    early_stopping_patience: int = 0  # 0: train every epoch, still keep the best one
-    label_smoothing: float = 0.0
-    ema_momentum: float = 0.0  # > 0: validate, select and keep an exponential moving average of the weights
-    # Compute precision: auto (bf16 where the CPU runs it natively and faster, see precision.py),
-    # float32, mixed_bfloat16 (AMX/AVX512-BF16 CPUs, TPUs) or mixed_float16 (GPUs).
-    precision: str = "float32"
-    class_weights: bool = False
-    seed: int = 42
-    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    name: str = option(doc="the variant's key under `variants:` (set by the loader)")
+    architecture: str = option(doc="a registered builder: `fmnist.models` (defaults to the variant's key)")
+    model: Mapping[str, Any] = option(doc="keyword arguments of the builder, e.g. `{filters: 48}`", factory=_empty)
+    epochs: int = option(10, "epochs to train; the best validation epoch is kept")
+    batch_size: int = option(128, "images per step (per replica under `runtime.strategy: mirrored`)")
+    optimizer: str = option("adam", "`adam`, `adamw`, `sgd` (Nesterov momentum) or `rmsprop`")
+    learning_rate: float = option(1e-3, "peak learning rate of the schedule")
+    weight_decay: float = option(0.0, "decoupled weight decay: `adamw`, `sgd`, `rmsprop` only")
+    momentum: float = option(0.9, "`sgd` and `rmsprop` only")
+    schedule: str = option("constant", "`constant`, `step`, `cosine` or `one_cycle`")
+    warmup_epochs: float = option(0.0, "linear warm-up before `constant`, `step` or `cosine`")
+    step_epochs: int = option(5, "`step` schedule: epochs between decays")
+    step_factor: float = option(0.5, "`step` schedule: factor of each decay")
+    early_stopping_patience: int = option(
+        0, "stop after this many epochs without a better validation accuracy; 0 runs all"
+    )
+    label_smoothing: float = option(0.0, "label smoothing of the cross-entropy loss")
+    ema_momentum: float = option(0.0, "> 0: validate, select and keep an exponential moving average of the weights")
+    precision: str = option(
+        "float32",
+        "`auto` (bf16 where the CPU runs it natively and a probe finds it faster, else float32), `float32`, "
+        "`mixed_bfloat16` (AMX/AVX512-BF16 CPUs, TPUs) or `mixed_float16` (GPUs)",
+    )
+    class_weights: bool = option(False, "weight the loss by inverse class frequency")
+    seed: int = option(42, "seed of initialisation, shuffling and augmentation")
+    augment: AugmentConfig = field(
+        default_factory=AugmentConfig, metadata={"doc": "augmentation, see `augment.*`; `{}` for none"}
+    )
 
 
 @dataclass(frozen=True)
 class RuntimeConfig:
-    deterministic: bool = True  # tf.config.experimental.enable_op_determinism
-    # auto: MirroredStrategy when more than one GPU is visible, else one device.
-    # mirrored: every visible GPU (or, without GPUs, every logical CPU device). batch_size is per replica.
-    strategy: str = "auto"
+    deterministic: bool = option(True, "TensorFlow op determinism: same params and machine give the same metrics")
+    strategy: str = option(
+        "auto",
+        "`auto` (MirroredStrategy when more than one GPU is visible), `single`, or `mirrored` "
+        "(every GPU, or without GPUs every logical CPU device)",
+    )
 
 
 @dataclass(frozen=True)
 class EvaluateConfig:
-    batch_size: int = 1024
-    samples: int = 25  # images in predictions.png / misclassified.png
-    tta_flip: bool = True  # average with the mirror image, for variants trained with flips
+    batch_size: int = option(1024, "images per prediction batch")
+    samples: int = option(25, "images in predictions.png and misclassified.png")
+    tta_flip: bool = option(True, "average with the mirror image, for variants trained with flips")
 
 
 @dataclass(frozen=True)
 class CompareConfig:
-    ensemble_size: int = 3  # most members the validation-greedy ensemble may take
+    ensemble_size: int = option(3, "most members the validation-greedy ensemble may take")
 
 
 @dataclass(frozen=True)
 class ExportConfig:
-    representative_samples: int = 500  # training images that calibrate int8 quantization
-    latency_runs: int = 200  # single-image predictions timed (the median is reported)
-    batch_size: int = 256  # for the throughput measurement
-    max_int8_drop: float = 0.5  # percentage points of accuracy int8 may lose against float32
+    representative_samples: int = option(500, "training images that calibrate int8 quantization")
+    latency_runs: int = option(200, "single-image predictions timed (the median is reported)")
+    batch_size: int = option(256, "batch of the throughput measurement")
+    max_int8_drop: float = option(0.5, "percentage points of accuracy int8 may lose against float32")
 
 
 @dataclass(frozen=True)
 class CIConfig:
-    max_accuracy_drop: float = 0.3  # percentage points vs the base revision
-    # variant -> test accuracy the gate requires. Kept out of `variants:` so that moving a
-    # floor does not re-train the variant (train stages depend on their variant's section).
-    floors: Mapping[str, float] = field(default_factory=lambda: types.MappingProxyType({}))
+    max_accuracy_drop: float = option(0.3, "percentage points `fmnist gate` allows against the base revision")
+    # Kept out of `variants:` so that moving a floor does not re-train the variant (train stages
+    # depend on their variant's section).
+    floors: Mapping[str, float] = option(doc="variant -> test accuracy `fmnist gate` requires", factory=_empty)
 
 
 @dataclass(frozen=True)
 class Params:
     data: DataConfig
     variants: Mapping[str, VariantConfig]
-    presets: Mapping[str, VariantConfig] = field(default_factory=lambda: types.MappingProxyType({}))
+    presets: Mapping[str, VariantConfig] = field(default_factory=_empty)
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
     compare: CompareConfig = field(default_factory=CompareConfig)

@@ -40,3 +40,14 @@ def curve_rows(live_root: Path, variants: Iterable[str]) -> list[dict[str, objec
                 }
             )
     return rows
+
+
+def curves_by_variant(rows: Iterable[dict[str, object]]) -> dict[str, dict[str, list[float]]]:
+    """curve_rows regrouped: {variant: {"val_accuracy": [...], "val_loss": [...]}} in epoch order."""
+    curves: dict[str, dict[str, list[float]]] = {}
+    for row in sorted(rows, key=lambda row: (str(row["variant"]), int(row["epoch"]))):
+        series = curves.setdefault(str(row["variant"]), {"val_accuracy": [], "val_loss": []})
+        series["val_accuracy"].append(float(row["val_accuracy"]))
+        if row["val_loss"] == row["val_loss"]:  # NaN where a loss was not logged
+            series["val_loss"].append(float(row["val_loss"]))
+    return curves

@@ -148,6 +148,35 @@ def training_curves(curves: Mapping[str, Mapping[str, Sequence[float]]], path: s
     save(figure, path)
 
 
+def time_to_accuracy(
+    curves: Mapping[str, Sequence[Sequence[float]]],
+    path: str | os.PathLike,
+    target: float | None = None,
+    zoom: tuple[float, float] = (88.0, 95.0),
+) -> None:
+    """Validation accuracy against training minutes, one line per label; `curves` maps a label
+    to (seconds, accuracy) pairs. The y axis zooms on `zoom` (%), where variants differ, and a
+    dashed line marks `target` (the published recipe's accuracy)."""
+    figure, axis = plt.subplots(figsize=(8, 5))
+    for label, points in curves.items():
+        if points:
+            seconds, accuracy = zip(*points, strict=True)
+            axis.plot(np.array(seconds) / 60, np.array(accuracy) * 100, marker="o", label=label)
+    if target is not None:
+        axis.axhline(target * 100, color="black", linestyle="--", linewidth=1, label=f"published recipe {target:.2%}")
+    axis.set_xlabel("training wall time (minutes)")
+    axis.set_ylabel("validation accuracy (%)")
+    axis.set_title("Time to accuracy")
+    axis.grid(alpha=0.3)
+    finals = [line.get_ydata()[-1] for line in axis.lines if len(line.get_xdata()) > 2]
+    if finals:  # earlier epochs below the zoom are cut off; a variant finishing below it widens it
+        axis.set_ylim(min(zoom[0], min(finals) - 1), max(zoom[1], max(finals) + 0.5))
+        axis.legend(fontsize=8, loc="lower right")
+    else:
+        axis.text(0.5, 0.5, "no per-epoch timings logged", ha="center", transform=axis.transAxes)
+    save(figure, path)
+
+
 def gradcam_grid(images, maps, titles: Sequence[str], path: str | os.PathLike, title: str, columns: int = 8) -> None:
     """Each image in grey with its Grad-CAM map overlaid; titles say actual -> predicted."""
     rows = max(1, -(-len(images) // columns))

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
+from fmnist import config
 from fmnist.errors import FmnistError
 from fmnist.io import write_text
 
 RESULTS_START, RESULTS_END = "<!-- results:start -->", "<!-- results:end -->"
 BENCH_START, BENCH_END = "<!-- bench:start -->", "<!-- bench:end -->"
+OPTIONS_START, OPTIONS_END = "<!-- options:start -->", "<!-- options:end -->"
+OPTION_SECTIONS = (
+    ("data", config.DataConfig),
+    ("variants.<name>", config.VariantConfig),
+    ("variants.<name>.augment", config.AugmentConfig),
+    ("runtime", config.RuntimeConfig),
+    ("evaluate", config.EvaluateConfig),
+    ("compare", config.CompareConfig),
+    ("export", config.ExportConfig),
+    ("ci", config.CIConfig),
+)
 
 
 def results_table(summary: dict) -> str:
@@ -75,19 +88,43 @@ def bench_table(bench: dict, summary: dict) -> str:
     return "\n".join(lines)
 
 
+def _default(option: dataclasses.Field) -> str:
+    if option.default is not dataclasses.MISSING:
+        value = option.default
+        return f"`{str(value).lower()}`" if isinstance(value, bool) else f"`{value}`"
+    if option.default_factory is not dataclasses.MISSING:
+        return "`{}`"
+    return "required" if option.name != "architecture" else "the variant's key"
+
+
+def options_table() -> str:
+    """Every params.yaml key with its default and description, from the config dataclasses'
+    field metadata: the one place options are described."""
+    lines = ["| key | default | meaning |", "|---|---|---|"]
+    for prefix, section in OPTION_SECTIONS:
+        for option in dataclasses.fields(section):
+            if option.name == "name":  # the variant's key itself, not a setting
+                continue
+            lines.append(f"| `{prefix}.{option.name}` | {_default(option)} | {option.metadata['doc']} |")
+    return "\n".join(lines)
+
+
 def _replace_block(text: str, start: str, end: str, body: str) -> str:
     block = f"{start}\n{body}\n{end}"
     return re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
 
 
 def readme_blocks(text: str, summary: dict, bench: dict | None = None, source: str = "README") -> str:
-    """Text with every generated block it holds regenerated: results (from the summary) and,
-    given bench, performance. A file must hold at least one block."""
+    """Text with every generated block it holds regenerated: results (from the summary), options
+    (from the config dataclasses) and, given bench, performance. A file must hold at least one."""
     has_results = RESULTS_START in text and RESULTS_END in text
     has_bench = BENCH_START in text and BENCH_END in text
-    if not (has_results or has_bench):
-        raise FmnistError(f"{source}: no {RESULTS_START} or {BENCH_START} block to fill")
+    has_options = OPTIONS_START in text and OPTIONS_END in text
+    if not (has_results or has_bench or has_options):
+        raise FmnistError(f"{source}: no {RESULTS_START}, {BENCH_START} or {OPTIONS_START} block to fill")
     new = _replace_block(text, RESULTS_START, RESULTS_END, results_table(summary)) if has_results else text
+    if has_options:
+        new = _replace_block(new, OPTIONS_START, OPTIONS_END, options_table())
     if bench is not None and has_bench:
         new = _replace_block(new, BENCH_START, BENCH_END, bench_table(bench, summary))
     return new

@@ -2,7 +2,7 @@
 
 import shutil
 
-from fmnist import compare, plots
+from fmnist import compare, livelog, plots
 from fmnist.config import load_params
 from fmnist.errors import exit_on_error
 from fmnist.io import atomic_dir, load_npz, read_json, write_json
@@ -43,8 +43,8 @@ def main() -> None:
         n: {c: r["recall"] for c, r in read_json(args.eval_dir / f"{n}.json")["per_class"].items()} for n in names
     }
     plots.per_class_accuracy(recalls, args.plots_dir / "per_class.png")
-    curves = {name: compare.read_curves(args.live_dir / name) for name in names}
-    plots.training_curves(curves, args.plots_dir / "curves.png")
+    curves = livelog.curves_by_variant(livelog.curve_rows(args.live_dir, names))
+    plots.training_curves({name: curves.get(name, {}) for name in names}, args.plots_dir / "curves.png")
     print(f"compare: best {best['name']} (val {best['val_accuracy']:.4f}, test {best['test_accuracy']:.4f}); "
           f"ensemble {members} test {test['accuracy']:.4f}")  # fmt: skip
 
