@@ -64,8 +64,12 @@ data:
 		echo "data: no local copy; the fetch stage will try the official download (see data/external/README.md)"; \
 	fi
 
+# Each line of dvc repro's output is time-stamped into logs/repro.log: `make bench` reads the
+# stages' wall times from it for the run's start-up overhead.
 repro: setup data
-	dvc repro
+	@mkdir -p logs
+	@set -o pipefail; dvc repro 2>&1 | while IFS= read -r line; do printf '%s %s\n' "$$(date -u +%T)" "$$line"; done \
+		| tee logs/repro.log
 
 test: setup node-tools browser data
 	pytest -q
@@ -85,7 +89,7 @@ plots: setup node-tools
 
 # Speed benchmark on the trained pipeline's data (run `make repro` first).
 bench: setup
-	python -m fmnist.bench
+	python -m fmnist.bench $(if $(wildcard logs/repro.log),--run-log logs/repro.log)
 
 lint: setup node-tools
 	ruff check .
