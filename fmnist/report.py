@@ -11,8 +11,8 @@ import html
 import subprocess
 from pathlib import Path
 
-from fmnist.gate import metric_changes
-from fmnist.tables import results_table
+from fmnist.gate import CHANGES_HEADER, change_rows, metric_changes
+from fmnist.tables import RESULTS_HEADER, results_rows, results_table
 
 
 def accuracy_chart(current: dict, base: dict | None) -> list[str]:
@@ -76,31 +76,13 @@ def html_report(current: dict, base: dict | None, base_rev: str, problems: list[
     """One self-contained page: leaderboard, changes against the base, comparison charts,
     per-class accuracy, and per variant the confusion matrix, Grad-CAM and most confident errors."""
     names = list(current["variants"])
-    leaderboard = [
-        [
-            name,
-            f"{row['test_accuracy']:.2%}",
-            f"{row['val_accuracy']:.2%}",
-            f"{row['floor']:.2%}" if row.get("floor") else "–",
-            f"{row['params']:,}",
-            f"{row['train_seconds'] / 60:.1f} min",
-        ]
-        for name, row in current["variants"].items()
-    ]
-    changes = []
-    for name in names:
-        old = (base or {}).get("variants", {}).get(name)
-        now = current["variants"][name]["test_accuracy"]
-        changes.append([name, f"{old['test_accuracy']:.2%}" if old else "–", f"{now:.2%}",
-                         f"{(now - old['test_accuracy']) * 100:+.2f} pt" if old else "new"])  # fmt: skip
     gate = "".join(f"<li>❌ {html.escape(p)}</li>" for p in problems) or "<li>✅ passed</li>"
     sections = [
         f"<h1>fmnist run report</h1><p>Best model by validation accuracy: <b>{html.escape(current['best_variant'])}</b>"
         f" ({current['best_test_accuracy']:.2%} test accuracy).</p>",
-        "<h2>Leaderboard</h2>"
-        + _table(leaderboard, ["variant", "test accuracy", "val accuracy", "floor", "parameters", "train time"]),
+        "<h2>Leaderboard</h2>" + _table(results_rows(current), RESULTS_HEADER),
         f"<h2>Changes against {html.escape(base_rev)}</h2>"
-        + (_table(changes, ["variant", "base", "now", "Δ"]) if base else "<p>No base results.</p>"),
+        + (_table(change_rows(current, base), CHANGES_HEADER) if base else "<p>No base results.</p>"),
         f"<h2>Regression gate</h2><ul>{gate}</ul>",
         "<h2>Comparison</h2>"
         + _image(plots / "compare" / "leaderboard.png", "test accuracy by variant")
