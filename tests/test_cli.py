@@ -95,11 +95,23 @@ BENCH = {
     "published_recipe": {"images_per_second": 200.0, "speedup": 3.4},
     "determinism": {
         "b": {
-            "deterministic_images_per_second": 790.0,
-            "nondeterministic_images_per_second": 800.0,
+            "pairs": 2,
+            "epoch_seconds_on": [20.0, 21.0],
+            "epoch_seconds_off": [20.2, 20.4],
+            "cpu_share_min": 0.97,
             "cost_percent": 1.2,
         }
     },
+    "race": {
+        "variant": "b",
+        "train_seconds": 240.0,
+        "best_val_accuracy": 0.935,
+        "published_epochs": 30,
+        "published_seconds": 12000.0,
+        "time_to_accuracy_ratio": 50.0,
+    },
+    "fit_dead_time": {"per_variant": {"b": 0.31, "a": None}, "max_seconds": 0.31, "within_limit": True},
+    "run_overhead": {"stages": 24, "stage_seconds": 3600, "fit_seconds": 3480.0, "overhead_seconds": 120.0},
     "noop_repro_seconds": 2.1,
     "ingest_seconds": 6.5,
 }
@@ -108,7 +120,11 @@ BENCH = {
 def test_bench_table_and_readme_block(tmp_path):
     table = bench_table(BENCH, SUMMARY)
     assert "| `b` | float32 | 93.00% | 2.0 min | 800 | 0.223 | 59% |" in table
-    assert "**3.40× faster**" in table and "cost 1.2 %" in table and "2.1 s" in table and "6.5 s" in table
+    assert "**3.40× faster**" in table and "2.1 s" in table and "6.5 s" in table
+    assert "20.0 / 21.0 s with it, 20.2 / 20.4 s without; cost of the medians +1.2 %" in table
+    assert "in 4.0 min (best validation 93.50%, 93.00% test" in table and "200 min" in table
+    assert "**50× sooner**" in table
+    assert "at most 0.31 s (within 2 s)" in table and "2.0 min over 24 stages (60.0 min in all)" in table
     readme = tmp_path / "README.md"
     readme.write_text(f"{RESULTS_START}\n{RESULTS_END}\nx\n{BENCH_START}\nold\n{BENCH_END}\n")
     assert update_readme(readme, SUMMARY, BENCH) is True
