@@ -46,6 +46,7 @@ def test_stage_walls_and_overhead_come_from_a_timestamped_repro_log(tmp_path):
     (tmp_path / "a.json").write_text('{"train_seconds": 60.5}')
     overhead = run_overhead(LOG, tmp_path)
     assert overhead == {"stages": 2, "stage_seconds": 80, "fit_seconds": 60.5, "overhead_seconds": 19.5}
+    assert run_overhead("23:00:00 nothing ran\n", tmp_path) is None
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +67,7 @@ def bench_on_fixture(tmp_path_factory, fixture_train):
     keep = ("mlp_a", "cnn_basic", "cnn_enhanced", "champion", "champion_fast")
     params["variants"] = {name: params["variants"][name] for name in keep}
     params["variants"]["cnn_enhanced"]["batch_size"] = 16  # the heaviest model: keep its epoch short
+    params["ci"]["floors"] = {}  # floors may only name kept variants
     (root / "params.yaml").write_text(yaml.safe_dump(params))
     racer = load_params(root / "params.yaml").variants["champion_fast"]
     data = {"x_train": x[:400], "y_train": labels[:400], "x_val": x[400:], "y_val": labels[400:]}
