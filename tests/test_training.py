@@ -55,6 +55,8 @@ def test_train_dataset_batches_are_shuffled_and_complete(fixture_train):
     seen = np.concatenate([b[1].numpy().argmax(1) for b in batches])
     assert np.bincount(seen).tolist() == [50] * 10  # one epoch = every image once
     assert not np.array_equal(seen, labels)
+    # The autotuner's thread delayed fit's return by up to half a minute (see train_dataset).
+    assert dataset.options().autotune.enabled is False
 
 
 def tiny_data(fixture_train):

@@ -4,7 +4,12 @@ hosted CI runner runs). Each configuration runs in its own process, since oneDNN
 cap once. The probe is the one `precision: auto` uses (fmnist.training.probe_step_ms), with
 more rounds. Run from the repository root with the venv active:
 
-    python docs/measurements/precision_probe.py > docs/measurements/precision_<cpu>.txt
+    python docs/measurements/precision_probe.py [full_run.log] > docs/measurements/precision_<cpu>.txt
+
+Given the time-stamped log of a full run on this machine (docs/measurements/full_run.sh), it
+also estimates that run at the AVX2 cap: each variant's committed train_seconds scaled by its
+step-time ratio (AVX2-capped float32 against the precision the run used), plus the run's
+measured non-training overhead unscaled. An estimate, not a measured run.
 """
 
 import json
@@ -13,7 +18,9 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 
-VARIANTS = ("cnn_basic", "cnn_advanced", "cnn_enhanced", "champion")
+VARIANTS = (
+    "mlp_a", "mlp_b", "ann", "cnn_basic", "cnn_advanced", "cnn_optimum", "cnn_enhanced", "champion", "champion_fast",
+)  # fmt: skip
 WORKER = """
 import json, sys
 from fmnist.config import load_params
@@ -45,6 +52,27 @@ def main() -> None:
         fp32, bf16, avx2 = native[name]["float32"], native[name].get("mixed_bfloat16"), capped[name]["float32"]
         ratio = f"{bf16 / fp32:.2f}" if bf16 else "–"
         print(f"| {name} | {fp32} | {bf16 or '–'} | {ratio} | {avx2} | {avx2 / fp32:.2f} |")
+    if len(sys.argv) > 1:
+        estimate(sys.argv[1], native, capped)
+
+
+def estimate(log_path: str, native: dict, capped: dict) -> None:
+    from pathlib import Path
+
+    from fmnist.io import read_json
+    from fmnist.timing import run_overhead
+
+    overhead = run_overhead(Path(log_path).read_text(), Path("metrics/train"))
+    total = overhead["overhead_seconds"]
+    print(f"\n# estimate of the run in {log_path} at the AVX2 cap (train_seconds x step ratio)")
+    for name in VARIANTS:
+        metrics = read_json(Path("metrics/train") / f"{name}.json")
+        ran = native[name][metrics.get("precision", "float32")]
+        scaled = metrics["train_seconds"] * capped[name]["float32"] / ran
+        total += scaled
+        print(f"{name}: {metrics['train_seconds']:.0f} s in {metrics.get('precision')} -> {scaled:.0f} s")
+    print(f"non-training overhead as measured: {overhead['overhead_seconds']:.0f} s")
+    print(f"measured run: {overhead['stage_seconds'] / 60:.0f} min; estimated at the AVX2 cap: {total / 60:.0f} min")
 
 
 if __name__ == "__main__":
