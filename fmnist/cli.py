@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from fmnist.errors import FmnistError, exit_on_error
-from fmnist.io import read_json, write_text
+from fmnist.io import read_json, write_json, write_text
 from fmnist.tables import readme_blocks, results_table, update_readme
 
 
@@ -65,17 +65,18 @@ def run_predict(args) -> None:
 def run_results(args) -> None:
     summary = read_json(args.summary)
     bench = read_json(args.bench) if args.bench.is_file() else None
+    seeds = read_json(args.seeds) if args.seeds.is_file() else None
     if args.check:
         for path in args.check:
             text = path.read_text(encoding="utf-8")
-            if readme_blocks(text, summary, bench, source=str(path)) != text:
+            if readme_blocks(text, summary, bench, source=str(path), seeds=seeds) != text:
                 raise FmnistError(
                     f"{path}: generated tables differ from the metrics; run fmnist results --update-readme"
                 )
             print(f"{path}: generated tables match the metrics")
     elif args.update_readme:
         for path in args.update_readme:
-            changed = update_readme(path, summary, bench)
+            changed = update_readme(path, summary, bench, seeds)
             print(f"{path}: {'updated' if changed else 'already up to date'}")
     else:
         print(results_table(summary))
@@ -142,6 +143,21 @@ def run_sweep(args) -> None:
     print(table)
 
 
+def run_seeds(args) -> None:
+    from fmnist.seeds import study
+    from fmnist.sweep import show
+
+    previous = read_json(args.out) if args.out.is_file() else None
+    result = study(show(), args.variants, args.minimum, previous)
+    write_json(args.out, result, sort_keys=False)
+    for name in args.variants:
+        entry = result["variants"][name]
+        print(
+            f"seeds: {name}: {entry['test_accuracy_mean']:.2%} ± {entry['test_accuracy_sd']:.2%} test accuracy "
+            f"over seeds {', '.join(str(r['seed']) for r in entry['runs'])} (commit {entry['commit'][:7]})"
+        )
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="fmnist", description="Tools around the fmnist DVC pipeline.")
     commands = top.add_subparsers(dest="command", required=True)
@@ -152,7 +168,13 @@ def parser() -> argparse.ArgumentParser:
     )
     results.add_argument("--check", type=Path, nargs="+", metavar="FILE", help="exit 1 if a FILE's blocks are stale")
     results.add_argument("--bench", type=Path, default=Path("metrics/bench.json"), help="for the performance table")
+    results.add_argument("--seeds", type=Path, default=Path("metrics/seeds.json"), help="for the seed study table")
     results.set_defaults(run=run_results)
+    seeds = commands.add_parser("seeds", help="mean ± sd over seeds from `dvc exp show` (after make seeds)")
+    seeds.add_argument("variants", nargs="+", help="variants whose seed experiments to collect")
+    seeds.add_argument("--out", type=Path, default=Path("metrics/seeds.json"), help="updated in place")
+    seeds.add_argument("--minimum", type=int, default=3, help="fewest seeds accepted per variant")
+    seeds.set_defaults(run=run_seeds)
     predict = commands.add_parser("predict", help="classify image files (PNG, JPEG, BMP, GIF, WebP) or folders")
     predict.add_argument("paths", nargs="+", help="image files and/or folders (searched recursively)")
     predict.add_argument("--model", default="best", help="'best', a variant name, or a model folder/.keras file")

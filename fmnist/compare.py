@@ -6,13 +6,14 @@ the test split is scored after the choice, for reporting.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from fmnist.evaluation import ensemble_probabilities, evaluate_probabilities, greedy_ensemble
-from fmnist.io import read_json
+from fmnist.io import atomic_dir, read_json, write_json
 
 
 def leaderboard_rows(names: Sequence[str], eval_dir: Path, train_dir: Path, floors: Mapping[str, float]) -> list[dict]:
@@ -67,3 +68,25 @@ def summary(rows: list[dict], members: list[str], test: dict, val: dict, machine
             "train_seconds": round(sum(by_name[m]["train_seconds"] for m in set(members)), 2),
         },
     }
+
+
+def write_best(models_dir: Path, best: dict, best_dir: Path) -> None:
+    """models/best: the best variant's model.keras and an info.json naming it (atomically)."""
+    with atomic_dir(best_dir) as tmp:
+        shutil.copyfile(models_dir / best["name"] / "model.keras", tmp / "model.keras")
+        info = {"variant": best["name"], "val_accuracy": best["val_accuracy"], "test_accuracy": best["test_accuracy"]}
+        write_json(tmp / "info.json", info)
+
+
+def comparison_figures(
+    names: Sequence[str], rows: list[dict], summary: dict, eval_dir: Path, live_dir: Path, plots_dir: Path
+) -> None:
+    """leaderboard.png (rows best first, then the ensemble); per_class.png and curves.png of the
+    variants in `names` order (params.yaml's)."""
+    from fmnist import livelog, plots
+
+    plots.leaderboard([*rows, {"name": "ensemble", **summary["ensemble"]}], plots_dir / "leaderboard.png")
+    recalls = {n: {c: r["recall"] for c, r in read_json(eval_dir / f"{n}.json")["per_class"].items()} for n in names}
+    plots.per_class_accuracy(recalls, plots_dir / "per_class.png")
+    curves = livelog.curves_by_variant(livelog.curve_rows(live_dir, names))
+    plots.training_curves({name: curves.get(name, {}) for name in names}, plots_dir / "curves.png")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fmnist import IMAGE_SIZE, NUM_CLASSES
+from fmnist import CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES
 from fmnist.errors import DataError
 from fmnist.io import write_bytes
 
@@ -226,3 +226,18 @@ def duplicate_counts(train: np.ndarray, test: np.ndarray) -> dict[str, int]:
         "within_train": int(len(train_keys) - len(unique_train)),
         "test_in_train": int(np.isin(test_keys, unique_train).sum()),
     }
+
+
+def describe(splits: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
+    """Rows, per-class counts and pixel statistics per split, plus exact duplicates."""
+    summary: dict = {}
+    for split, (images, labels) in splits.items():
+        counts = np.bincount(labels, minlength=NUM_CLASSES)
+        summary[split] = {
+            "rows": len(labels),
+            "class_counts": {name: int(c) for name, c in zip(CLASS_NAMES, counts, strict=True)},
+            "pixel_mean": round(float(images.mean()), 4),
+            "pixel_std": round(float(images.std()), 4),
+        }
+    summary["duplicates"] = duplicate_counts(splits["train"][0], splits["test"][0])
+    return summary

@@ -66,6 +66,29 @@ def predict_probabilities(model, images: np.ndarray, batch_size: int, tta_flip: 
     return probabilities.astype(np.float32)
 
 
+def evaluate_model(
+    model, val: dict[str, np.ndarray], test: dict[str, np.ndarray], batch_size: int, tta_flip: bool
+) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Test metrics (with validation accuracy and whether flip TTA ran), and the validation and
+    test probabilities the ensemble is later chosen from."""
+    val_probabilities = predict_probabilities(model, val["x"], batch_size, tta_flip)
+    test_probabilities = predict_probabilities(model, test["x"], batch_size, tta_flip)
+    metrics = evaluate_probabilities(test_probabilities, test["y"])
+    metrics["val_accuracy"] = round(float((val_probabilities.argmax(1) == val["y"]).mean()), 6)
+    metrics["tta_flip"] = bool(tta_flip)
+    return metrics, val_probabilities, test_probabilities
+
+
+def evaluation_figures(x, y, probabilities, matrix: np.ndarray, out_dir, name: str, count: int) -> None:
+    """One variant's test-set figures: confusion.png (from `matrix`), predictions.png and
+    misclassified.png."""
+    from fmnist import plots
+
+    title = f"{name}: test accuracy {float((probabilities.argmax(axis=1) == y).mean()):.2%}"
+    plots.confusion(matrix, out_dir / "confusion.png", title)
+    plots.prediction_grids(x, y, probabilities, out_dir, name, count)
+
+
 def greedy_ensemble(val_probabilities: dict[str, np.ndarray], y_val: np.ndarray, max_members: int) -> list[str]:
     """Caruana-style forward selection on validation accuracy (members may repeat = weights).
 

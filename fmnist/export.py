@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from fmnist.io import write_bytes
+
 Predict = Callable[[np.ndarray], np.ndarray]
 
 
@@ -113,6 +115,25 @@ def size_bytes(path: Path) -> int:
     if path.is_dir():
         return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
     return path.stat().st_size
+
+
+def export_and_measure(
+    model, model_file: Path, out: Path, test: dict[str, np.ndarray], calibration: np.ndarray, cfg
+) -> dict[str, dict]:
+    """Write the SavedModel and both TFLite files into `out`, and measure each format (and the
+    Keras model in `model_file`) on the test set with `cfg` (the `export` params)."""
+    x, y = test["x"], test["y"]
+    results = {"keras": measure(keras_predictor(model), x, y, cfg.batch_size, cfg.latency_runs)}
+    results["keras"]["size_bytes"] = size_bytes(model_file)
+    export_saved_model(model, out / "saved_model")
+    results["saved_model"] = measure(saved_model_predictor(out / "saved_model"), x, y, cfg.batch_size, cfg.latency_runs)
+    results["saved_model"]["size_bytes"] = size_bytes(out / "saved_model")
+    for name, representative in (("tflite_float32", None), ("tflite_int8", calibration)):
+        flatbuffer = convert_tflite(out / "saved_model", representative)
+        write_bytes(out / f"model_{name.split('_')[1]}.tflite", flatbuffer)
+        results[name] = measure(tflite_predictor(flatbuffer), x, y, cfg.batch_size, cfg.latency_runs)
+        results[name]["size_bytes"] = len(flatbuffer)
+    return results
 
 
 def summarise(results: dict[str, dict], max_int8_drop: float, variant: str) -> dict:

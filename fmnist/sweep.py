@@ -54,12 +54,12 @@ def plan(grid: str, prefix: str) -> dict[str, list[dict[str, str]]]:
     return {"include": [{"name": f"{prefix}-{i + 1}", "set": " ".join(p)} for i, p in enumerate(points)]}
 
 
-def _flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
     if not isinstance(tree, dict):
         return {prefix: tree}
     flat: dict[str, Any] = {}
     for key, value in tree.items():
-        flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
     return flat
 
 
@@ -71,12 +71,12 @@ def experiment_rows(shown: list[dict]) -> list[dict[str, Any]]:
             for revision in experiment.get("revs") or []:
                 data = revision.get("data") or {}
                 params = {
-                    k: v for path in (data.get("params") or {}).values() for k, v in _flatten(path["data"]).items()
+                    k: v for path in (data.get("params") or {}).values() for k, v in flatten(path["data"]).items()
                 }
                 metrics = {
                     f"{path}:{key}": value
                     for path, content in (data.get("metrics") or {}).items()
-                    for key, value in _flatten(content.get("data") or {}).items()
+                    for key, value in flatten(content.get("data") or {}).items()
                 }
                 rows.append({"name": revision.get("name") or revision["rev"][:7], "params": params, "metrics": metrics})
     return rows

@@ -1,4 +1,5 @@
-"""The README's generated tables: results from metrics/summary.json, performance from metrics/bench.json."""
+"""The README's generated tables: results from metrics/summary.json, performance from metrics/bench.json,
+the seed study from metrics/seeds.json and the options from the config dataclasses."""
 
 from __future__ import annotations
 
@@ -9,10 +10,17 @@ from pathlib import Path
 from fmnist import config
 from fmnist.errors import FmnistError
 from fmnist.io import write_text
+from fmnist.seeds import SEEDS_END, SEEDS_START, seeds_table
 
 RESULTS_START, RESULTS_END = "<!-- results:start -->", "<!-- results:end -->"
 BENCH_START, BENCH_END = "<!-- bench:start -->", "<!-- bench:end -->"
 OPTIONS_START, OPTIONS_END = "<!-- options:start -->", "<!-- options:end -->"
+BLOCKS = (
+    (RESULTS_START, RESULTS_END),
+    (BENCH_START, BENCH_END),
+    (OPTIONS_START, OPTIONS_END),
+    (SEEDS_START, SEEDS_END),
+)
 OPTION_SECTIONS = (
     ("data", config.DataConfig),
     ("variants.<name>", config.VariantConfig),
@@ -90,7 +98,13 @@ def bench_table(bench: dict, summary: dict) -> str:
             f"| {row['images_per_second']:,.0f} | {row['train_gflops_per_image']:.3f} | {row['mfu']:.0%} |"
         )
     published = bench.get("published_recipe", {})
-    lines += ["", f"- fp32 matmul peak measured in the same run: {bench['matmul_peak_gflops']:.0f} GFLOP/s."]
+    machine = bench.get("machine", {})
+    lines += [
+        "",
+        f"- Measured on {machine.get('cpu', '?')}, {machine.get('cores', '?')} cores, TensorFlow "
+        f"{machine.get('tensorflow', '?')}; fp32 matmul peak in the same run: "
+        f"{bench['matmul_peak_gflops']:.0f} GFLOP/s.",
+    ]
     if published.get("speedup"):
         lines.append(
             f"- The enhanced CNN trained the published way (batch 64, Adam, no oneDNN flag, per-image Python "
@@ -103,7 +117,7 @@ def bench_table(bench: dict, summary: dict) -> str:
                 f"- Op determinism on `{name}`, whole epochs in {row['pairs']} interleaved pairs: "
                 f"{_seconds_list(row['epoch_seconds_on'])} s with it, {_seconds_list(row['epoch_seconds_off'])} s "
                 f"without; cost of the medians {row['cost_percent']:+.1f} % (lowest CPU share "
-                f"{row['cpu_share_min']:.2f}: near 1, no timing waited on the machine)."
+                f"{row['cpu_share_min']:.2f}: {_share_verdict(row['cpu_share_min'])})."
             )
         else:  # benchmarks from before whole-epoch pairs
             lines.append(
@@ -141,6 +155,11 @@ def bench_table(bench: dict, summary: dict) -> str:
     return "\n".join(lines)
 
 
+def _share_verdict(share: float) -> str:
+    """What the lowest CPU share of a set of timings says about them."""
+    return "no timing waited on the machine" if share >= 0.8 else "some timings waited, so read the pairs with care"
+
+
 def _seconds_list(values: list[float]) -> str:
     return " / ".join(f"{value:.1f}" for value in values)
 
@@ -171,26 +190,29 @@ def _replace_block(text: str, start: str, end: str, body: str) -> str:
     return re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
 
 
-def readme_blocks(text: str, summary: dict, bench: dict | None = None, source: str = "README") -> str:
+def readme_blocks(
+    text: str, summary: dict, bench: dict | None = None, source: str = "README", seeds: dict | None = None
+) -> str:
     """Text with every generated block it holds regenerated: results (from the summary), options
-    (from the config dataclasses) and, given bench, performance. A file must hold at least one."""
-    has_results = RESULTS_START in text and RESULTS_END in text
-    has_bench = BENCH_START in text and BENCH_END in text
-    has_options = OPTIONS_START in text and OPTIONS_END in text
-    if not (has_results or has_bench or has_options):
-        raise FmnistError(f"{source}: no {RESULTS_START}, {BENCH_START} or {OPTIONS_START} block to fill")
-    new = _replace_block(text, RESULTS_START, RESULTS_END, results_table(summary)) if has_results else text
-    if has_options:
+    (from the config dataclasses) and, given bench or seeds, performance and the seed study.
+    A file must hold at least one."""
+    has = {start: start in text and end in text for start, end in BLOCKS}
+    if not any(has.values()):
+        raise FmnistError(f"{source}: no {', '.join(start for start, _ in BLOCKS)} block to fill")
+    new = _replace_block(text, RESULTS_START, RESULTS_END, results_table(summary)) if has[RESULTS_START] else text
+    if has[OPTIONS_START]:
         new = _replace_block(new, OPTIONS_START, OPTIONS_END, options_table())
-    if bench is not None and has_bench:
+    if bench is not None and has[BENCH_START]:
         new = _replace_block(new, BENCH_START, BENCH_END, bench_table(bench, summary))
+    if seeds is not None and has[SEEDS_START]:
+        new = _replace_block(new, SEEDS_START, SEEDS_END, seeds_table(seeds, summary))
     return new
 
 
-def update_readme(readme: Path, summary: dict, bench: dict | None = None) -> bool:
+def update_readme(readme: Path, summary: dict, bench: dict | None = None, seeds: dict | None = None) -> bool:
     """Regenerate the blocks a Markdown file holds; True if the file changed."""
     text = readme.read_text(encoding="utf-8")
-    new = readme_blocks(text, summary, bench, source=str(readme))
+    new = readme_blocks(text, summary, bench, source=str(readme), seeds=seeds)
     if new != text:
         write_text(readme, new)
     return new != text

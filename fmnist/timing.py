@@ -1,10 +1,13 @@
 """The benchmark's measurements: matmul peak, training steps and whole epochs, the published
 recipe, and what the pipeline's own logs say about dead time and start-up overhead.
 
-Every timing records process CPU time beside wall time. On a shared VM a timing can stall
-without the process working (some timed calls here once returned after exactly 20.5 s,
-whatever the model); the CPU share (CPU seconds / wall seconds / cores) exposes such readings,
-and whole epochs in interleaved pairs keep one stall from deciding a comparison.
+Every timing records process CPU time beside wall time: the CPU share (CPU seconds / wall
+seconds / cores) exposes a timing in which the process waited instead of working. Such waits
+once gave "exactly 20.5 s, whatever the model": with tf.data's autotuner on, tearing down an
+input iterator could wait for the autotuner's thread, which wakes 10 * (2**k - 1) ms after the
+iterator starts (20.47 s, 40.95 s, 81.91 s, then every 60 s). The training pipeline now runs
+with the autotuner off (fmnist.training.train_dataset; docs/measurements/fit_teardown.py), and
+whole epochs in interleaved pairs keep any remaining stall from deciding a comparison.
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
 """DVC stage `compare`: leaderboard, validation-chosen ensemble, and the best model."""
 
-import shutil
-
-from fmnist import compare, livelog, plots
+from fmnist import compare
 from fmnist.config import load_params
 from fmnist.errors import exit_on_error
-from fmnist.io import atomic_dir, load_npz, read_json, write_json
+from fmnist.io import load_npz, write_json
 from fmnist.stage_args import parse_stage_args
 from fmnist.system import machine_info
 
@@ -33,18 +31,9 @@ def main() -> None:
     members, test, val = compare.ensemble(predictions, y_val, y_test, params.compare.ensemble_size)
     summary = compare.summary(rows, members, test, val, machine_info())
     best = rows[0]
-    with atomic_dir(args.best_dir) as tmp:
-        shutil.copyfile(args.models_dir / best["name"] / "model.keras", tmp / "model.keras")
-        info = {"variant": best["name"], "val_accuracy": best["val_accuracy"], "test_accuracy": best["test_accuracy"]}
-        write_json(tmp / "info.json", info)
+    compare.write_best(args.models_dir, best, args.best_dir)
     write_json(args.summary, summary, sort_keys=False)  # variants best validation accuracy first
-    plots.leaderboard([*rows, {"name": "ensemble", **summary["ensemble"]}], args.plots_dir / "leaderboard.png")
-    recalls = {
-        n: {c: r["recall"] for c, r in read_json(args.eval_dir / f"{n}.json")["per_class"].items()} for n in names
-    }
-    plots.per_class_accuracy(recalls, args.plots_dir / "per_class.png")
-    curves = livelog.curves_by_variant(livelog.curve_rows(args.live_dir, names))
-    plots.training_curves({name: curves.get(name, {}) for name in names}, args.plots_dir / "curves.png")
+    compare.comparison_figures(names, rows, summary, args.eval_dir, args.live_dir, args.plots_dir)
     print(f"compare: best {best['name']} (val {best['val_accuracy']:.4f}, test {best['test_accuracy']:.4f}); "
           f"ensemble {members} test {test['accuracy']:.4f}")  # fmt: skip
 

@@ -1,15 +1,8 @@
 """DVC stage `evaluate@<variant>`: test-set metrics, confusion matrix and pictures."""
 
-from fmnist import plots
 from fmnist.config import load_params
 from fmnist.errors import exit_on_error
-from fmnist.evaluation import (
-    classification_report,
-    confusion_csv,
-    confusion_matrix,
-    evaluate_probabilities,
-    predict_probabilities,
-)
+from fmnist.evaluation import classification_report, confusion_csv, confusion_matrix, evaluate_model, evaluation_figures
 from fmnist.io import load_npz, save_npz, write_json, write_text
 from fmnist.stage_args import parse_stage_args
 
@@ -33,18 +26,13 @@ def main() -> None:
 
     model = load_model(args.model_dir)
     val, test = load_npz(args.data_dir / "val.npz", ("x", "y")), load_npz(args.data_dir / "test.npz", ("x", "y"))
-    batch, flip = params.evaluate.batch_size, params.flip_tta(args.variant)
-    val_probabilities = predict_probabilities(model, val["x"], batch, flip)
-    test_probabilities = predict_probabilities(model, test["x"], batch, flip)
-    metrics = evaluate_probabilities(test_probabilities, test["y"])
-    metrics["val_accuracy"] = round(float((val_probabilities.argmax(1) == val["y"]).mean()), 6)
-    metrics["tta_flip"] = bool(flip)
-
-    predicted, out = test_probabilities.argmax(axis=1), args.plots_dir
+    metrics, val_probabilities, test_probabilities = evaluate_model(
+        model, val, test, params.evaluate.batch_size, params.flip_tta(args.variant)
+    )
+    out, predicted = args.plots_dir, test_probabilities.argmax(axis=1)
     write_text(out / "confusion.csv", confusion_csv(test["y"], predicted))
-    title = f"{variant.name}: test accuracy {metrics['accuracy']:.2%}"
-    plots.confusion(confusion_matrix(test["y"], predicted), out / "confusion.png", title)
-    plots.prediction_grids(test["x"], test["y"], test_probabilities, out, variant.name, params.evaluate.samples)
+    matrix, samples = confusion_matrix(test["y"], predicted), params.evaluate.samples
+    evaluation_figures(test["x"], test["y"], test_probabilities, matrix, out, variant.name, samples)
     gradcam_figure(model, test["x"], test["y"], test_probabilities, out / "gradcam.png", variant.name)
     write_text(out / "classification_report.txt", classification_report(metrics))
     save_npz(args.predictions, val=val_probabilities, test=test_probabilities)

@@ -5,7 +5,7 @@ import shutil
 
 from fmnist.config import load_params
 from fmnist.errors import exit_on_error
-from fmnist.io import atomic_dir, load_npz, read_json, write_bytes, write_json
+from fmnist.io import atomic_dir, load_npz, read_json, write_json
 from fmnist.stage_args import parse_stage_args
 
 
@@ -26,19 +26,8 @@ def main() -> None:
     model = export.as_float32(load_model(args.model_dir))  # mixed-precision variants export as float32
     test = load_npz(args.data_dir / "test.npz", ("x", "y"))
     calibration = load_npz(args.data_dir / "train.npz", ("x",))["x"][: cfg.representative_samples]
-    x, y = test["x"], test["y"]
-    results = {"keras": export.measure(export.keras_predictor(model), x, y, cfg.batch_size, cfg.latency_runs)}
-    results["keras"]["size_bytes"] = export.size_bytes(args.model_dir / "model.keras")
     with atomic_dir(args.out_dir) as out:
-        export.export_saved_model(model, out / "saved_model")
-        predictor = export.saved_model_predictor(out / "saved_model")
-        results["saved_model"] = export.measure(predictor, x, y, cfg.batch_size, cfg.latency_runs)
-        results["saved_model"]["size_bytes"] = export.size_bytes(out / "saved_model")
-        for name, representative in (("tflite_float32", None), ("tflite_int8", calibration)):
-            flatbuffer = export.convert_tflite(out / "saved_model", representative)
-            write_bytes(out / f"model_{name.split('_')[1]}.tflite", flatbuffer)
-            results[name] = export.measure(export.tflite_predictor(flatbuffer), x, y, cfg.batch_size, cfg.latency_runs)
-            results[name]["size_bytes"] = len(flatbuffer)
+        results = export.export_and_measure(model, args.model_dir / "model.keras", out, test, calibration, cfg)
         if (args.model_dir / "info.json").is_file():
             shutil.copy2(args.model_dir / "info.json", out / "info.json")
     info = args.model_dir / "info.json"

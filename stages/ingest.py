@@ -1,28 +1,11 @@
 """DVC stage `ingest`: validate the CSVs, store arrays, and describe the data (EDA)."""
 
-import numpy as np
-
-from fmnist import CLASS_NAMES, NUM_CLASSES, plots
+from fmnist import plots
 from fmnist.config import load_params
-from fmnist.data import duplicate_counts, read_csv
+from fmnist.data import describe, read_csv
 from fmnist.errors import exit_on_error
 from fmnist.io import save_npz, write_json
 from fmnist.stage_args import parse_stage_args
-
-
-def describe(splits: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
-    """Rows, per-class counts and pixel statistics per split, plus exact duplicates."""
-    summary: dict = {}
-    for split, (images, labels) in splits.items():
-        counts = np.bincount(labels, minlength=NUM_CLASSES)
-        summary[split] = {
-            "rows": len(labels),
-            "class_counts": {name: int(c) for name, c in zip(CLASS_NAMES, counts, strict=True)},
-            "pixel_mean": round(float(images.mean()), 4),
-            "pixel_std": round(float(images.std()), 4),
-        }
-    summary["duplicates"] = duplicate_counts(splits["train"][0], splits["test"][0])
-    return summary
 
 
 @exit_on_error

@@ -43,3 +43,26 @@ def test_leaderboard_ranks_on_validation_not_test(tmp_path):
     assert rows[0]["floor"] == 0.8 and rows[1]["floor"] == 0.0
     summary = compare.summary(rows, ["high_val"], {"accuracy": 0.85, "macro_f1": 0.85}, {"accuracy": 0.9}, {})
     assert summary["best_variant"] == "high_val" and summary["ensemble"]["params"] == 1
+
+
+def test_best_model_and_comparison_figures_are_written(tmp_path):
+    (tmp_path / "models" / "b").mkdir(parents=True)
+    (tmp_path / "models" / "b" / "model.keras").write_bytes(b"weights")
+    best = {"name": "b", "val_accuracy": 0.9, "test_accuracy": 0.8}
+    compare.write_best(tmp_path / "models", best, tmp_path / "best")
+    assert (tmp_path / "best" / "model.keras").read_bytes() == b"weights"
+    assert json.loads((tmp_path / "best" / "info.json").read_text()) == {
+        "variant": "b",
+        **{k: best[k] for k in best if k != "name"},
+    }
+
+    per_class = {"per_class": {"Coat": {"recall": 0.5}, "Bag": {"recall": 1.0}}}
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.json").write_text(json.dumps(per_class))
+    rows = [
+        {"name": "b", "test_accuracy": 0.8, "val_accuracy": 0.9, "train_seconds": 60},
+        {"name": "a", "test_accuracy": 0.7, "val_accuracy": 0.8, "train_seconds": 30},
+    ]
+    summary = {"ensemble": {"test_accuracy": 0.85, "val_accuracy": 0.91, "train_seconds": 90}}
+    compare.comparison_figures(["a", "b"], rows, summary, tmp_path, tmp_path / "no-live-logs", tmp_path / "plots")
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == ["curves.png", "leaderboard.png", "per_class.png"]

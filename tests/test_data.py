@@ -9,6 +9,7 @@ from fmnist.data import (
     CSV_HEADER,
     IDX_IMAGES_MAGIC,
     IDX_LABELS_MAGIC,
+    describe,
     duplicate_counts,
     parse_csv,
     parse_idx,
@@ -181,6 +182,16 @@ def test_duplicate_counts():
     a[3, 0, 0] = 1  # rows 0/2 and 1/3 are duplicates
     test = np.stack([a[0], np.full((28, 28), 7, np.uint8)])
     assert duplicate_counts(a, test) == {"within_train": 2, "test_in_train": 1}
+
+
+def test_describe_counts_classes_pixels_and_duplicates():
+    images = np.zeros((3, 28, 28), np.uint8)
+    images[2] = 255
+    summary = describe({"train": (images, np.array([0, 0, 9])), "test": (images[:1], np.array([4]))})
+    assert summary["train"]["rows"] == 3 and summary["train"]["class_counts"]["T-shirt/top"] == 2
+    assert summary["train"]["class_counts"]["Ankle boot"] == 1 and summary["test"]["class_counts"]["Coat"] == 1
+    assert summary["train"]["pixel_mean"] == pytest.approx(85.0) and summary["test"]["pixel_std"] == 0.0
+    assert summary["duplicates"] == {"within_train": 1, "test_in_train": 1}
 
 
 def test_truncated_csv_gz_is_reported(tmp_path):

@@ -1,11 +1,13 @@
 import numpy as np
 import pytest
 
-from fmnist import CLASS_NAMES
+from fmnist import CLASS_NAMES, plots
 from fmnist.evaluation import (
     confusion_matrix,
     cross_entropy,
+    evaluate_model,
     evaluate_probabilities,
+    evaluation_figures,
     greedy_ensemble,
     metrics_from_confusion,
 )
@@ -85,3 +87,34 @@ def test_predict_probabilities_with_flip_tta_averages_the_mirror():
     averaged = predict_probabilities(_Mirror(), images, 8, tta_flip=True)
     assert averaged[0, 0] == 0.5 and averaged[0, 1] == 0.5
     assert averaged.dtype == np.float32
+
+
+class MirrorSensitiveModel:
+    """predict(): class 0 for images brighter on the left, class 1 otherwise, as probabilities."""
+
+    def predict(self, images, batch_size, verbose):
+        left = images[:, :, :14].mean(axis=(1, 2)) > images[:, :, 14:].mean(axis=(1, 2))
+        return np.eye(10, dtype=np.float32)[np.where(left, 0, 1)]
+
+
+def test_evaluate_model_scores_test_and_validation_with_optional_flip():
+    images = np.zeros((4, 28, 28), np.float32)
+    images[:2, :, :14] = 1.0  # left-bright: predicted 0
+    images[2:, :, 14:] = 1.0  # right-bright: predicted 1
+    split = {"x": images, "y": np.array([0, 0, 1, 0])}
+    metrics, val_probabilities, test_probabilities = evaluate_model(MirrorSensitiveModel(), split, split, 2, False)
+    assert metrics["accuracy"] == 0.75 and metrics["val_accuracy"] == 0.75 and metrics["tta_flip"] is False
+    assert val_probabilities.shape == test_probabilities.shape == (4, 10)
+    flipped, _, probabilities = evaluate_model(MirrorSensitiveModel(), split, split, 2, True)
+    assert flipped["tta_flip"] is True
+    assert np.allclose(probabilities[:, :2], 0.5)  # each image and its mirror disagree
+
+
+def test_evaluation_figures_title_the_confusion_with_test_accuracy(monkeypatch, tmp_path):
+    y = np.array([0, 1, 2, 3])
+    probabilities = np.eye(10)[[0, 1, 2, 0]]  # three of four right
+    titles = []
+    monkeypatch.setattr(plots, "confusion", lambda matrix, path, title: titles.append(title))
+    evaluation_figures(np.zeros((4, 28, 28)), y, probabilities, np.eye(10), tmp_path, "v", 4)
+    assert titles == ["v: test accuracy 75.00%"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["misclassified.png", "predictions.png"]

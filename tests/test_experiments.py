@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from helpers import make_repo, run
 
+from fmnist.seeds import study
+
 pytestmark = pytest.mark.slow
 
 
@@ -43,7 +45,8 @@ def experiments(repo: Path) -> list[dict]:
 
 
 def test_queued_sweep_runs_and_shows_params_and_metrics(repo):
-    sweep = "variants.mlp_a.learning_rate=0.001,0.003"
+    # A seed sweep, as `make seeds` queues it: fmnist.seeds reads the real `dvc exp show` below.
+    sweep = "variants.mlp_a.seed=1,2"
     queued = run(["dvc", "exp", "run", "--queue", "-S", sweep], repo).stdout
     assert queued.count("Queued experiment") == 2, queued
     run(["dvc", "queue", "start", "-j", "2"], repo)
@@ -53,13 +56,19 @@ def test_queued_sweep_runs_and_shows_params_and_metrics(repo):
         run(["dvc", "queue", "stop", "--kill"], repo, check=False)
     assert status.count("Success") == 2, status
     rows = experiments(repo)
-    rates = sorted(row["params"]["params.yaml"]["data"]["variants"]["mlp_a"]["learning_rate"] for row in rows)
-    assert rates == [0.001, 0.003]
+    seeds = sorted(row["params"]["params.yaml"]["data"]["variants"]["mlp_a"]["seed"] for row in rows)
+    assert seeds == [1, 2]
     for row in rows:
         accuracy = row["metrics"]["metrics/eval/mlp_a.json"]["data"]["accuracy"]
         assert 0 <= accuracy <= 1
     table = run(["dvc", "exp", "show", "--only-changed", "--drop", "metrics/train.*", "--md"], repo).stdout
-    assert "learning_rate" in table and "accuracy" in table
+    assert "seed" in table and "accuracy" in table
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)
+    entry = study(shown, ["mlp_a"])["variants"]["mlp_a"]
+    committed = json.loads((repo / "metrics" / "eval" / "mlp_a.json").read_text())["accuracy"]
+    accuracies = [committed] + [row["metrics"]["metrics/eval/mlp_a.json"]["data"]["accuracy"] for row in rows]
+    assert entry["runs"][0]["seed"] == 42 and entry["seeds"] == 3
+    assert entry["test_accuracy_mean"] == pytest.approx(sum(accuracies) / 3, abs=1e-6)
     sort = ["--sort-by", "metrics/eval/mlp_a.json:accuracy", "--sort-order", "desc"]
     assert "accuracy" in run(["dvc", "exp", "show", "--only-changed", *sort], repo).stdout
 

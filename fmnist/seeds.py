@@ -1,0 +1,128 @@
+"""Accuracy over seeds: a variant judged on the mean of several training seeds, not one run.
+
+`make seeds` queues one DVC experiment per extra seed (`dvc exp run --queue -S
+variants.<name>.seed=N`) and runs the queue; `fmnist seeds` then reads `dvc exp show --json`.
+A variant's seeds are the baseline commit's own run plus every experiment of that commit whose
+params differ from the baseline's in that variant's seed alone, so points of other sweeps never
+count. The study goes to metrics/seeds.json with the commit it was measured on; the README's
+seeds block is generated from it and says when the committed run has changed since.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from typing import Any
+
+from fmnist.errors import FmnistError
+from fmnist.sweep import flatten
+
+SEEDS_START, SEEDS_END = "<!-- seeds:start -->", "<!-- seeds:end -->"
+
+
+def _row(revision: dict) -> dict[str, Any]:
+    data = revision.get("data") or {}
+    params = {k: v for path in (data.get("params") or {}).values() for k, v in flatten(path.get("data") or {}).items()}
+    metrics = {path: content.get("data") or {} for path, content in (data.get("metrics") or {}).items()}
+    rev = data.get("rev") or revision.get("rev")
+    return {"name": revision.get("name"), "rev": rev, "params": params, "metrics": metrics}
+
+
+def _baselines(shown: list[dict]) -> list[tuple[dict, list[dict]]]:
+    """(baseline commit row, its experiments' rows) for each commit in `dvc exp show --json`."""
+    found = []
+    for entry in shown:
+        if entry.get("rev") == "workspace":
+            continue
+        experiments = [_row(r) for e in entry.get("experiments") or [] for r in e.get("revs") or []]
+        found.append((_row(entry), experiments))
+    return found
+
+
+def seed_runs(shown: list[dict], variant: str) -> tuple[str, list[dict[str, Any]]]:
+    """The baseline commit and one record per seed of `variant`: the commit's run first, then
+    experiments that changed only `variants.<variant>.seed`, each seed once."""
+    key = f"variants.{variant}.seed"
+    train, evaluation = f"metrics/train/{variant}.json", f"metrics/eval/{variant}.json"
+    for baseline, experiments in _baselines(shown):
+        if key not in baseline["params"]:
+            continue
+        runs: dict[Any, dict[str, Any]] = {}
+        for row in [baseline, *experiments]:
+            keys = {*row["params"], *baseline["params"]}
+            changed = {k for k in keys if row["params"].get(k) != baseline["params"].get(k)}
+            if changed - {key} or evaluation not in row["metrics"] or train not in row["metrics"]:
+                continue
+            seed = row["params"][key]
+            runs.setdefault(seed, {
+                "seed": seed,
+                "experiment": row["name"] if row is not baseline else None,
+                "test_accuracy": row["metrics"][evaluation]["accuracy"],
+                "best_val_accuracy": row["metrics"][train]["best_val_accuracy"],
+                "train_seconds": row["metrics"][train]["train_seconds"],
+                "precision": row["metrics"][train].get("precision", "not recorded"),
+                "cpu": row["metrics"][train].get("cpu", "not recorded"),
+            })  # fmt: skip
+        return baseline["rev"], list(runs.values())
+    raise FmnistError(f"seeds: no commit in `dvc exp show` has params key {key!r}")
+
+
+def summarise(runs: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Mean and sample standard deviation of test and validation accuracy over the seeds."""
+    test = [r["test_accuracy"] for r in runs]
+    val = [r["best_val_accuracy"] for r in runs]
+    return {
+        "seeds": len(runs),
+        "test_accuracy_mean": round(statistics.fmean(test), 6),
+        "test_accuracy_sd": round(statistics.stdev(test), 6),
+        "best_val_accuracy_mean": round(statistics.fmean(val), 6),
+        "train_seconds_mean": round(statistics.fmean(r["train_seconds"] for r in runs), 1),
+    }
+
+
+def study(shown: list[dict], variants: Sequence[str], minimum: int = 3, previous: dict | None = None) -> dict:
+    """metrics/seeds.json's content: `previous` with each of `variants` measured afresh.
+
+    A variant with fewer than `minimum` seeds is an error naming the seeds found."""
+    result = {"variants": dict((previous or {}).get("variants", {}))}
+    for variant in variants:
+        commit, runs = seed_runs(shown, variant)
+        if len(runs) < minimum:
+            found = ", ".join(str(r["seed"]) for r in runs) or "none"
+            raise FmnistError(
+                f"seeds: {variant}: {len(runs)} seed(s) found ({found}) at commit {commit[:7]}, expected at least "
+                f"{minimum}; queue more with make seeds SEED_VARIANTS={variant}"
+            )
+        result["variants"][variant] = {"commit": commit, "runs": runs, **summarise(runs)}
+    return result
+
+
+def seeds_table(seeds: dict, summary: dict) -> str:
+    """Markdown: each variant's seeds, mean ± sd against its target, and a note where the
+    committed run is no longer the one the seeds were measured beside."""
+    lines = [
+        "| variant | seeds | test accuracy per seed | mean ± sd | target | best val. (mean) | train time (mean) |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
+    notes = []
+    for name, entry in seeds["variants"].items():
+        floor = summary["variants"].get(name, {}).get("floor")
+        mark = " ✅" if floor and entry["test_accuracy_mean"] >= floor else ""
+        seeds_used = ", ".join(str(run["seed"]) for run in entry["runs"])
+        accuracies = ", ".join(f"{run['test_accuracy']:.2%}" for run in entry["runs"])
+        lines.append(
+            f"| `{name}` | {seeds_used} | {accuracies} "
+            f"| {entry['test_accuracy_mean']:.2%} ± {entry['test_accuracy_sd']:.2%}{mark} "
+            f"| {f'{floor:.2%}' if floor else '–'} | {entry['best_val_accuracy_mean']:.2%} "
+            f"| {entry['train_seconds_mean'] / 60:.1f} min |"
+        )
+        committed = summary["variants"].get(name, {}).get("test_accuracy")
+        if committed is not None and committed != entry["runs"][0]["test_accuracy"]:
+            notes.append(
+                f"`{name}` was retrained since these seeds (committed run {committed:.2%}, seeds' baseline "
+                f"{entry['runs'][0]['test_accuracy']:.2%}): run `make seeds SEED_VARIANTS={name}` again."
+            )
+    cpus = sorted({r["cpu"] for entry in seeds["variants"].values() for r in entry["runs"]})
+    commits = sorted({entry["commit"][:7] for entry in seeds["variants"].values()})
+    lines += ["", f"Sample standard deviation; measured on {', '.join(cpus)} at commit {', '.join(commits)}."]
+    return "\n".join(lines + [f"**Stale:** {note}" for note in notes])
