@@ -148,7 +148,14 @@ def run_seeds(args) -> None:
     from fmnist.sweep import show
 
     previous = read_json(args.out) if args.out.is_file() else None
-    result = study(show(), args.variants, args.minimum, previous)
+    targets = {}
+    for item in args.target:
+        name, _, value = item.partition("=")
+        try:
+            targets[name] = float(value)
+        except ValueError:
+            raise FmnistError(f"--target {item}: expected VARIANT=ACCURACY, e.g. champion=0.94") from None
+    result = study(show(), args.variants, args.minimum, previous, targets)
     write_json(args.out, result, sort_keys=False)
     for name in args.variants:
         entry = result["variants"][name]
@@ -174,6 +181,9 @@ def parser() -> argparse.ArgumentParser:
     seeds.add_argument("variants", nargs="+", help="variants whose seed experiments to collect")
     seeds.add_argument("--out", type=Path, default=Path("metrics/seeds.json"), help="updated in place")
     seeds.add_argument("--minimum", type=int, default=3, help="fewest seeds accepted per variant")
+    seeds.add_argument(
+        "--target", action="append", default=[], metavar="VARIANT=ACCURACY", help="mean test accuracy to reach"
+    )
     seeds.set_defaults(run=run_seeds)
     predict = commands.add_parser("predict", help="classify image files (PNG, JPEG, BMP, GIF, WebP) or folders")
     predict.add_argument("paths", nargs="+", help="image files and/or folders (searched recursively)")

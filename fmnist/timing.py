@@ -182,19 +182,25 @@ def fit_dead_seconds_of(metrics: dict, live_dir: Path) -> float | None:
 
 STAGE_LINE = re.compile(r"^(\d\d):(\d\d):(\d\d) Running stage '([^']+)'")
 END_LINE = re.compile(r"^(\d\d):(\d\d):(\d\d) (Updating lock file|exit \d+)")
+SKIP_LINE = re.compile(r"^(\d\d):(\d\d):(\d\d) Stage '([^']+)' didn't change")
 
 
 def stage_wall_seconds(log: str) -> dict[str, int]:
     """Stage -> wall seconds from a `dvc repro` log whose lines start with HH:MM:SS (as
-    docs/measurements/full_run.sh writes it); a stage ends at its lock-file update."""
+    docs/measurements/full_run.sh writes it). A stage ends at the next lock-file update, at the
+    start of the next stage or at a skipped stage's line, whichever comes first: DVC does not
+    print a lock-file update after every stage."""
     walls: dict[str, int] = {}
     current, started = None, 0
     for line in log.splitlines():
-        if match := STAGE_LINE.match(line):
-            current, started = match.group(4), _seconds(match)
-        elif current and (match := END_LINE.match(line)):
+        match = STAGE_LINE.match(line) or END_LINE.match(line) or SKIP_LINE.match(line)
+        if not match:
+            continue
+        if current:
             walls[current] = (_seconds(match) - started) % 86400  # a run may pass midnight
             current = None
+        if match.re is STAGE_LINE:
+            current, started = match.group(4), _seconds(match)
     return walls
 
 

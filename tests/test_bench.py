@@ -32,7 +32,9 @@ def test_plot_labels_test_accuracy(tmp_path):
 
 
 LOG = """\
-23:59:50 Running stage 'fetch':
+23:59:40 Running stage 'fetch':
+23:59:44 fetch: wrote data/raw/...
+23:59:45 Running stage 'ingest':
 23:59:58 Updating lock file 'dvc.lock'
 23:59:58 Running stage 'train@a':
 00:01:10 Updating lock file 'dvc.lock'
@@ -42,10 +44,11 @@ exit 0 end 2026-11-24T00:01:11Z wall_seconds 81
 
 
 def test_stage_walls_and_overhead_come_from_a_timestamped_repro_log(tmp_path):
-    assert stage_wall_seconds(LOG) == {"fetch": 8, "train@a": 72}  # across midnight; skipped stages cost 0
+    # A stage ends at the next stage (fetch) or lock-file update; across midnight; skipped stages cost 0.
+    assert stage_wall_seconds(LOG) == {"fetch": 5, "ingest": 13, "train@a": 72}
     (tmp_path / "a.json").write_text('{"train_seconds": 60.5}')
     overhead = run_overhead(LOG, tmp_path)
-    assert overhead == {"stages": 2, "stage_seconds": 80, "fit_seconds": 60.5, "overhead_seconds": 19.5}
+    assert overhead == {"stages": 3, "stage_seconds": 90, "fit_seconds": 60.5, "overhead_seconds": 29.5}
     assert run_overhead("23:00:00 nothing ran\n", tmp_path) is None
 
 
@@ -124,4 +127,4 @@ def test_bench_reads_dead_time_and_run_overhead_from_the_pipeline_logs(bench_on_
     assert dead["within_limit"] == (dead["max_seconds"] <= 2.0)
     overhead = result["run_overhead"]
     assert overhead["fit_seconds"] == pipeline["train_seconds"]
-    assert overhead["overhead_seconds"] == pytest.approx(80 - pipeline["train_seconds"], abs=0.1)
+    assert overhead["overhead_seconds"] == pytest.approx(90 - pipeline["train_seconds"], abs=0.1)

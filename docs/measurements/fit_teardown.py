@@ -4,9 +4,10 @@ thread samples the main thread's stack, to show where a pause sits.
 
     python docs/measurements/fit_teardown.py VARIANT EPOCHS           # the code as committed
     NO_AUTOTUNE=1 python docs/measurements/fit_teardown.py VARIANT EPOCHS   # tf.data autotuner off
+    AUTOTUNE=1 python docs/measurements/fit_teardown.py VARIANT EPOCHS      # tf.data autotuner on
 
-Run at commit 42c4cf0..a38f725 (autotuner on in fmnist/training.py); output in
-fit_teardown_amd_zen4.txt. Since a6ca945 the autotuner is off in the code, so NO_AUTOTUNE changes nothing.
+fit_teardown_amd_zen4.txt was run at commit a38f725, whose training pipeline had the autotuner
+on. Since a6ca945 it is off in the code: AUTOTUNE=1 turns it back on (autotune_ab.sh).
 """
 import sys, time, json
 from pathlib import Path
@@ -52,12 +53,12 @@ keras.Model.fit = fit
 
 name, epochs = sys.argv[1], int(sys.argv[2])
 import os
-if os.environ.get("NO_AUTOTUNE"):
+if os.environ.get("NO_AUTOTUNE") or os.environ.get("AUTOTUNE"):
     import tensorflow as tf, fmnist.training as ft
     orig_td = ft.train_dataset
     def td(*a, **k):
         ds, steps = orig_td(*a, **k)
-        o = tf.data.Options(); o.autotune.enabled = False
+        o = tf.data.Options(); o.autotune.enabled = bool(os.environ.get("AUTOTUNE"))
         return ds.with_options(o), steps
     ft.train_dataset = td
 params = load_params(Path("params.yaml"))
