@@ -155,7 +155,7 @@ def run_seeds(args) -> None:
             targets[name] = float(value)
         except ValueError:
             raise FmnistError(f"--target {item}: expected VARIANT=ACCURACY, e.g. champion=0.94") from None
-    result = study(show(), args.variants, args.minimum, previous, targets)
+    result = study(show("--all-commits"), args.variants, args.minimum, previous, targets)
     write_json(args.out, result, sort_keys=False)
     for name in args.variants:
         entry = result["variants"][name]

@@ -1,7 +1,8 @@
 """Accuracy over seeds: a variant judged on the mean of several training seeds, not one run.
 
 `make seeds` queues one DVC experiment per extra seed (`dvc exp run --queue -S
-variants.<name>.seed=N`) and runs the queue; `fmnist seeds` then reads `dvc exp show --json`.
+variants.<name>.seed=N`) and runs the queue; `fmnist seeds` then reads `dvc exp show --json
+--all-commits`, so it still finds them after later commits.
 A variant's seeds are the baseline commit's own run plus every experiment of that commit whose
 params differ from the baseline's in that variant's seed alone, so points of other sweeps never
 count. The study goes to metrics/seeds.json with the commit it was measured on; the README's
@@ -15,18 +16,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from fmnist.errors import FmnistError
-from fmnist.sweep import flatten
+from fmnist.sweep import revision_row
 
 SEEDS_START, SEEDS_END = "<!-- seeds:start -->", "<!-- seeds:end -->"
-
-
-def _row(revision: dict) -> dict[str, Any]:
-    data = revision.get("data") or {}
-    params = {k: v for path in (data.get("params") or {}).values() for k, v in flatten(path.get("data") or {}).items()}
-    # A running or failed experiment lists its metrics files with an error instead of data.
-    metrics = {path: content["data"] for path, content in (data.get("metrics") or {}).items() if content.get("data")}
-    rev = data.get("rev") or revision.get("rev")
-    return {"name": revision.get("name"), "rev": rev, "params": params, "metrics": metrics}
 
 
 def _baselines(shown: list[dict]) -> list[tuple[dict, list[dict]]]:
@@ -35,16 +27,18 @@ def _baselines(shown: list[dict]) -> list[tuple[dict, list[dict]]]:
     for entry in shown:
         if entry.get("rev") == "workspace":
             continue
-        experiments = [_row(r) for e in entry.get("experiments") or [] for r in e.get("revs") or []]
-        found.append((_row(entry), experiments))
+        experiments = [revision_row(r) for e in entry.get("experiments") or [] for r in e.get("revs") or []]
+        found.append((revision_row(entry), experiments))
     return found
 
 
 def seed_runs(shown: list[dict], variant: str) -> tuple[str, list[dict[str, Any]]]:
-    """The baseline commit and one record per seed of `variant`: the commit's run first, then
-    experiments that changed only `variants.<variant>.seed`, each seed once, by seed."""
+    """The baseline commit with the most seeds of `variant`, and one record per seed: the commit's
+    run first, then its experiments that changed only `variants.<variant>.seed`, each seed once,
+    by seed."""
     key = f"variants.{variant}.seed"
     train, evaluation = f"metrics/train/{variant}.json", f"metrics/eval/{variant}.json"
+    studies = []
     for baseline, experiments in _baselines(shown):
         if key not in baseline["params"]:
             continue
@@ -65,8 +59,11 @@ def seed_runs(shown: list[dict], variant: str) -> tuple[str, list[dict[str, Any]
                 "cpu": row["metrics"][train].get("cpu", "not recorded"),
             })  # fmt: skip
         ordered = list(runs.values())
-        return baseline["rev"], ordered[:1] + sorted(ordered[1:], key=lambda run: run["seed"])
-    raise FmnistError(f"seeds: no commit in `dvc exp show` has params key {key!r}")
+        studies.append((baseline["rev"], ordered[:1] + sorted(ordered[1:], key=lambda run: run["seed"])))
+    if not studies:
+        raise FmnistError(f"seeds: no commit in `dvc exp show` has params key {key!r}")
+    # With --all-commits, the commit whose seeds were run (the newest of equals) rather than HEAD.
+    return max(studies, key=lambda study: len(study[1]))
 
 
 def summarise(runs: Sequence[dict[str, Any]]) -> dict[str, float]:

@@ -63,22 +63,34 @@ def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def revision_row(revision: dict) -> dict[str, Any]:
+    """One revision of `dvc exp show --json`: its name, commit, flat params and each metrics
+    file's content. Files that report an error instead of data, as a running experiment's do,
+    are left out."""
+    data = revision.get("data") or {}
+    params = {k: v for path in (data.get("params") or {}).values() for k, v in flatten(path.get("data") or {}).items()}
+    metrics = {path: content["data"] for path, content in (data.get("metrics") or {}).items() if content.get("data")}
+    return {
+        "name": revision.get("name"),
+        "rev": data.get("rev") or revision.get("rev"),
+        "params": params,
+        "metrics": metrics,
+    }
+
+
 def experiment_rows(shown: list[dict]) -> list[dict[str, Any]]:
     """(name, flat params, flat metrics) of every experiment in `dvc exp show --json` output."""
     rows = []
     for baseline in shown:
         for experiment in baseline.get("experiments") or []:
             for revision in experiment.get("revs") or []:
-                data = revision.get("data") or {}
-                params = {
-                    k: v for path in (data.get("params") or {}).values() for k, v in flatten(path["data"]).items()
-                }
+                row = revision_row(revision)
                 metrics = {
                     f"{path}:{key}": value
-                    for path, content in (data.get("metrics") or {}).items()
-                    for key, value in flatten(content.get("data") or {}).items()
+                    for path, content in row["metrics"].items()
+                    for key, value in flatten(content).items()
                 }
-                rows.append({"name": revision.get("name") or revision["rev"][:7], "params": params, "metrics": metrics})
+                rows.append({"name": row["name"] or row["rev"][:7], "params": row["params"], "metrics": metrics})
     return rows
 
 
@@ -117,8 +129,9 @@ def pull(remote: str, names: Sequence[str]) -> None:
         )
 
 
-def show() -> list[dict]:
-    done = subprocess.run(["dvc", "exp", "show", "--json"], capture_output=True, text=True, check=False)
+def show(*options: str) -> list[dict]:
+    """`dvc exp show --json [options]`, parsed."""
+    done = subprocess.run(["dvc", "exp", "show", "--json", *options], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise FmnistError(f"dvc exp show: {done.stderr.strip()[:200]}")
     return json.loads(done.stdout)

@@ -99,3 +99,10 @@ def test_readme_seeds_block_is_generated():
     filled = readme_blocks(text, summary, seeds=seeds)
     assert "old" not in filled and "94.01% ± 0.10%" in filled
     assert readme_blocks(text, summary) == text  # no seed study: the block is left alone
+
+
+def test_the_commit_that_has_the_seeds_wins_over_a_newer_one():
+    older = shown(revision("seed-1", 1, 0.9390), revision("seed-2", 2, 0.9410))[1]
+    newer = revision(None, 42, 0.9402, rev="beef5678")  # committed after the sweep, no experiments
+    commit, runs = seed_runs([newer, older], "champ")
+    assert commit == "c0ffee1234" and len(runs) == 3
