@@ -8,7 +8,7 @@ git worktree add -q "$work" HEAD
 cd "$work"
 lscpu | grep -E "Model name|^CPU\(s\)"
 grep -o -w -E "avx2|avx512f|avx512_bf16|amx_bf16" /proc/cpuinfo | sort -u | tr '\n' ' '; echo
-echo "start $(date -u +%FT%TZ) commit $(git rev-parse --short HEAD)"
+echo "start $(date -u +%FT%TZ) commit $(git rev-parse --short HEAD) ONEDNN_MAX_CPU_ISA=${ONEDNN_MAX_CPU_ISA:-unset}"
 start=$(date +%s)
 dvc repro 2>&1 | while IFS= read -r line; do printf '%s %s\n' "$(date -u +%T)" "$line"; done
 echo "exit ${PIPESTATUS[0]} end $(date -u +%FT%TZ) wall_seconds $(( $(date +%s) - start ))"
