@@ -13,6 +13,8 @@ from fmnist.timing import stage_wall_seconds
 
 TRAIN_LINE = re.compile(r"^\S+ train@(\w+): .*train_seconds=([\d.]+).*precision=(\w+)")
 END_LINE = re.compile(r"^exit (\d+) end \S+ wall_seconds (\d+)")
+START_LINE = re.compile(r"^start \S+T(\d+):(\d+):(\d+)Z")
+STAMP = re.compile(r"^(\d+):(\d+):(\d+) ")
 
 
 def main(path: str) -> None:
@@ -34,8 +36,16 @@ def main(path: str) -> None:
     end = next((m for m in map(END_LINE.match, log.splitlines()) if m), None)
     if end:
         print(f"run exit {end.group(1)}, wall {int(end.group(2))} s = {int(end.group(2)) / 60:.1f} min")
-    else:
-        print("run did not finish in this log")
+    else:  # no exit line: the run was cut short, or the script lost it; time to the last stamp
+        start = next((m for m in map(START_LINE.match, log.splitlines()) if m), None)
+        last = [m for m in map(STAMP.match, log.splitlines()) if m][-1:]
+        if start and last:
+            seconds = (_clock(last[0]) - _clock(start)) % 86400
+            print(f"no exit line; start to last time stamp {seconds} s = {seconds / 60:.1f} min")
+
+
+def _clock(match: re.Match) -> int:
+    return int(match.group(1)) * 3600 + int(match.group(2)) * 60 + int(match.group(3))
 
 
 if __name__ == "__main__":
