@@ -22,7 +22,7 @@ def main(path: str) -> None:
     walls = stage_wall_seconds(log)
     trained = {m.group(1): (float(m.group(2)), m.group(3)) for m in map(TRAIN_LINE.match, log.splitlines()) if m}
     print(f"# {path}")
-    for line in log.splitlines()[:3]:
+    for line in log.splitlines()[:4]:  # CPU, flags, start time and commit
         print(f"# {line}")
     print("| stage | wall s | fit s | precision |")
     print("|---|---:|---:|---|")
