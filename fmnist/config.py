@@ -104,6 +104,11 @@ class EvaluateConfig:
     batch_size: int = option(1024, "images per prediction batch")
     samples: int = option(25, "images in predictions.png and misclassified.png")
     tta_flip: bool = option(True, "average with the mirror image, for variants trained with flips")
+    tta_shift: int = option(
+        0,
+        "pixels; > 0: also average over the image moved this far down-right and up-left "
+        "(weights 1/2, 1/4, 1/4), for variants trained with shifts",
+    )
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,10 @@ class Params:
     def flip_tta(self, name: str) -> bool:
         """Mirror test-time augmentation applies only to variants trained with horizontal flips."""
         return self.evaluate.tta_flip and self.variant(name).augment.horizontal_flip
+
+    def shift_tta(self, name: str) -> int:
+        """Shift test-time augmentation (pixels) applies only to variants trained with shifts."""
+        return self.evaluate.tta_shift if self.variant(name).augment.shift > 0 else 0
 
 
 def _name(key: Any) -> str:
@@ -298,6 +307,7 @@ def parse_params(raw: Any) -> Params:
     )
     _require(built["evaluate"].batch_size > 0, "evaluate.batch_size", "must be > 0")
     _require(1 <= built["evaluate"].samples <= 100, "evaluate.samples", "must be in [1, 100]")
+    _require(0 <= built["evaluate"].tta_shift <= 4, "evaluate.tta_shift", "must be in [0, 4] pixels")
     _require(built["compare"].ensemble_size >= 1, "compare.ensemble_size", "must be >= 1")
     _require(built["ci"].max_accuracy_drop >= 0, "ci.max_accuracy_drop", "must be >= 0")
     export: ExportConfig = built["export"]

@@ -57,25 +57,51 @@ def _rounded(value):
     return round(value, 6) if isinstance(value, float) else value
 
 
-def predict_probabilities(model, images: np.ndarray, batch_size: int, tta_flip: bool = False) -> np.ndarray:
-    """Class probabilities; with `tta_flip`, the mean over each image and its mirror image."""
-    probabilities = model.predict(images, batch_size=batch_size, verbose=0)
-    if tta_flip:
-        mirrored = np.ascontiguousarray(images[:, :, ::-1])
-        probabilities = (probabilities + model.predict(mirrored, batch_size=batch_size, verbose=0)) / 2
+def shifted(images: np.ndarray, pixels: int) -> np.ndarray:
+    """Images moved `pixels` down and right (negative: up and left); the uncovered border is
+    black, the Fashion-MNIST background, as in the training shifts."""
+    out, step = np.zeros_like(images), abs(pixels)
+    if pixels > 0:
+        out[:, step:, step:] = images[:, :-step, :-step]
+    elif pixels < 0:
+        out[:, :-step, :-step] = images[:, step:, step:]
+    else:
+        out[...] = images
+    return out
+
+
+def predict_probabilities(
+    model, images: np.ndarray, batch_size: int, tta_flip: bool = False, tta_shift: int = 0
+) -> np.ndarray:
+    """Class probabilities. With `tta_flip`, the mean over each image and its mirror image. With
+    `tta_shift` pixels, that view weighs 1/2 and the same views moved `tta_shift` pixels
+    down-right and up-left 1/4 each (the translation TTA of Keller Jordan's airbench)."""
+
+    def views(batch: np.ndarray) -> np.ndarray:
+        probabilities = model.predict(batch, batch_size=batch_size, verbose=0)
+        if tta_flip:
+            mirrored = np.ascontiguousarray(batch[:, :, ::-1])
+            probabilities = (probabilities + model.predict(mirrored, batch_size=batch_size, verbose=0)) / 2
+        return probabilities
+
+    probabilities = views(images)
+    if tta_shift:
+        moved = views(shifted(images, tta_shift)) + views(shifted(images, -tta_shift))
+        probabilities = probabilities / 2 + moved / 4
     return probabilities.astype(np.float32)
 
 
 def evaluate_model(
-    model, val: dict[str, np.ndarray], test: dict[str, np.ndarray], batch_size: int, tta_flip: bool
+    model, val: dict[str, np.ndarray], test: dict[str, np.ndarray], batch_size: int, tta_flip: bool, tta_shift: int = 0
 ) -> tuple[dict, np.ndarray, np.ndarray]:
-    """Test metrics (with validation accuracy and whether flip TTA ran), and the validation and
-    test probabilities the ensemble is later chosen from."""
-    val_probabilities = predict_probabilities(model, val["x"], batch_size, tta_flip)
-    test_probabilities = predict_probabilities(model, test["x"], batch_size, tta_flip)
+    """Test metrics (with validation accuracy and which TTA ran), and the validation and test
+    probabilities the ensemble is later chosen from."""
+    val_probabilities = predict_probabilities(model, val["x"], batch_size, tta_flip, tta_shift)
+    test_probabilities = predict_probabilities(model, test["x"], batch_size, tta_flip, tta_shift)
     metrics = evaluate_probabilities(test_probabilities, test["y"])
     metrics["val_accuracy"] = round(float((val_probabilities.argmax(1) == val["y"]).mean()), 6)
     metrics["tta_flip"] = bool(tta_flip)
+    metrics["tta_shift"] = int(tta_shift)
     return metrics, val_probabilities, test_probabilities
 
 

@@ -71,10 +71,11 @@ def train_dataset(x: np.ndarray, y: np.ndarray, v: VariantConfig, replicas: int 
 
     dataset = tf.data.Dataset.zip(tf.data.Dataset.counter(), batches)
     dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-    # tf.data's autotuner stays off. Its background thread took CPU from training, and when `fit`
-    # ended it held up the iterator's teardown: fit returned 31.6 s after the last callback, idle
-    # (6 champion_fast epochs, AMD EPYC, 2 cores). Off, it returned at once, epochs ran faster and
-    # accuracy was identical: AUTOTUNE then stands for tf.data's fixed defaults.
+    # tf.data's autotuner stays off. Its background thread sleeps up to 60 s between wake-ups, and
+    # when `fit` ended the iterator's teardown waited for the next one: fit returned 31.6 s after
+    # the last callback, idle (6 champion_fast epochs, AMD EPYC, 2 cores). Off, it returns at once
+    # with identical accuracy; interleaved pairs showed no per-epoch cost either way
+    # (docs/performance.md). AUTOTUNE then stands for tf.data's fixed defaults.
     options = tf.data.Options()
     options.autotune.enabled = False
     return dataset.with_options(options), steps_per_epoch

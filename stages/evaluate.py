@@ -27,7 +27,7 @@ def main() -> None:
     model = load_model(args.model_dir)
     val, test = load_npz(args.data_dir / "val.npz", ("x", "y")), load_npz(args.data_dir / "test.npz", ("x", "y"))
     metrics, val_probabilities, test_probabilities = evaluate_model(
-        model, val, test, params.evaluate.batch_size, params.flip_tta(args.variant)
+        model, val, test, params.evaluate.batch_size, params.flip_tta(args.variant), params.shift_tta(args.variant)
     )
     out, predicted = args.plots_dir, test_probabilities.argmax(axis=1)
     write_text(out / "confusion.csv", confusion_csv(test["y"], predicted))

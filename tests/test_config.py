@@ -64,6 +64,8 @@ def test_params_are_frozen():
         ("variants.mlp_a.step_factor", 0.3, "variants.mlp_a.step_factor: only schedule: step uses it"),
         ("runtime.strategy", "mirorred", "runtime.strategy: unknown 'mirorred' (did you mean 'mirrored'?)"),
         ("variants.mlp_a.ema_momentum", 1.0, "variants.mlp_a.ema_momentum: must be in [0, 1)"),
+        ("evaluate.tta_shift", 5, "evaluate.tta_shift: must be in [0, 4] pixels"),
+        ("evaluate.tta_shift", -1, "evaluate.tta_shift: must be in [0, 4] pixels"),
         ("presets.champion_long.epochs", 0, "presets.champion_long.epochs: must be > 0"),
         ("presets.champion_long", [1], "presets.champion_long: expected a mapping of settings"),
         ("presets", [1], "presets: expected a mapping"),
@@ -94,6 +96,13 @@ def test_flip_tta_needs_the_flag_and_flip_training():
     assert params.flip_tta("champion") is True  # trained with horizontal flips
     assert params.flip_tta("mlp_a") is False
     assert parse_params(with_change("evaluate.tta_flip", False)).flip_tta("champion") is False
+
+
+def test_shift_tta_needs_shift_training():
+    shifting = parse_params(with_change("evaluate.tta_shift", 1))
+    assert shifting.shift_tta("champion") == 1  # trained with shifts
+    assert shifting.shift_tta("champion_fast") == 0  # flips only
+    assert parse_params(with_change("evaluate.tta_shift", 0)).shift_tta("champion") == 0
 
 
 def test_unknown_variant_suggests_a_name():

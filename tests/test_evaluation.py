@@ -10,6 +10,8 @@ from fmnist.evaluation import (
     evaluation_figures,
     greedy_ensemble,
     metrics_from_confusion,
+    predict_probabilities,
+    shifted,
 )
 
 
@@ -89,6 +91,34 @@ def test_predict_probabilities_with_flip_tta_averages_the_mirror():
     assert averaged.dtype == np.float32
 
 
+def test_shifted_moves_images_diagonally_with_a_black_border():
+    images = np.arange(2 * 4 * 4, dtype=np.float32).reshape(2, 4, 4) + 1
+    down = shifted(images, 1)
+    assert np.array_equal(down[:, 1:, 1:], images[:, :-1, :-1])
+    assert not down[:, 0, :].any() and not down[:, :, 0].any()
+    up = shifted(images, -2)
+    assert np.array_equal(up[:, :-2, :-2], images[:, 2:, 2:])
+    assert not up[:, -2:, :].any() and not up[:, :, -2:].any()
+    assert np.array_equal(shifted(images, 0), images)
+
+
+class _InkAtTopLeft:
+    """predict(): class 0 when the top-left pixel has ink, else class 1."""
+
+    def predict(self, images, batch_size, verbose):
+        return np.eye(10, dtype=np.float32)[np.where(images[:, 0, 0] > 0, 0, 1)]
+
+
+def test_predict_probabilities_with_shift_tta_weighs_the_moved_views_a_quarter():
+    images = np.zeros((1, 28, 28), np.float32)
+    images[0, 0, 0] = 1.0  # ink only at the corner: moving down-right loses it, up-left keeps none
+    probabilities = predict_probabilities(_InkAtTopLeft(), images, 8, tta_shift=1)
+    assert probabilities[0, 0] == 0.5 and probabilities[0, 1] == 0.5  # 1/2 plain, 1/4 + 1/4 moved
+    images[0, :2, :2] = 1.0  # the up-left view now sees ink at the corner too
+    probabilities = predict_probabilities(_InkAtTopLeft(), images, 8, tta_shift=1)
+    assert probabilities[0, 0] == 0.75 and probabilities[0, 1] == 0.25
+
+
 class MirrorSensitiveModel:
     """predict(): class 0 for images brighter on the left, class 1 otherwise, as probabilities."""
 
@@ -106,7 +136,7 @@ def test_evaluate_model_scores_test_and_validation_with_optional_flip():
     assert metrics["accuracy"] == 0.75 and metrics["val_accuracy"] == 0.75 and metrics["tta_flip"] is False
     assert val_probabilities.shape == test_probabilities.shape == (4, 10)
     flipped, _, probabilities = evaluate_model(MirrorSensitiveModel(), split, split, 2, True)
-    assert flipped["tta_flip"] is True
+    assert flipped["tta_flip"] is True and flipped["tta_shift"] == 0
     assert np.allclose(probabilities[:, :2], 0.5)  # each image and its mirror disagree
 
 
