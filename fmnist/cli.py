@@ -22,17 +22,20 @@ def resolve_model(spec: str) -> Path:
     raise FmnistError(f"--model {spec}: no such file or folder")
 
 
-def _flip_tta(model_path: Path, params_path: Path) -> bool:
-    """Average with mirror images when the variant trained with flips (as the evaluate stage does)."""
+def _tta(model_path: Path, params_path: Path) -> tuple[bool, int]:
+    """The evaluate stage's test-time augmentation for the model's variant: mirror images when it
+    trained with flips, shifted images when it trained with shifts and `evaluate.tta_shift` > 0."""
     from fmnist.config import load_params
 
     folder = model_path if model_path.is_dir() else model_path.parent
     info = folder / "info.json"
     name = read_json(info).get("variant", folder.name) if info.is_file() else folder.name
     if not params_path.is_file():
-        return False
+        return False, 0
     params = load_params(params_path)
-    return name in {**params.variants, **params.presets} and params.flip_tta(name)
+    if name not in {**params.variants, **params.presets}:
+        return False, 0
+    return params.flip_tta(name), params.shift_tta(name)
 
 
 def run_predict(args) -> None:
@@ -50,9 +53,9 @@ def run_predict(args) -> None:
 
     model = load_model(model_path)
     show_progress = not args.no_progress and sys.stderr.isatty() and len(files) > args.batch_size
-    predictions = predict_files(
-        model, files, _flip_tta(model_path, args.params), args.batch_size, text_progress if show_progress else None
-    )
+    tta_flip, tta_shift = _tta(model_path, args.params)
+    progress = text_progress if show_progress else None
+    predictions = predict_files(model, files, tta_flip, args.batch_size, progress, tta_shift)
     failed = [p for p in predictions if p.error]
     if len(failed) < len(predictions):
         print(format_predictions(predictions, args.format))

@@ -132,8 +132,11 @@ def load_image(path: Path) -> np.ndarray:
     return fit_like_fashion_mnist(gray)
 
 
-def predict_files(model, files: list[Path], tta_flip: bool, batch_size: int = 256, progress=None) -> list[Prediction]:
-    """Predict every file in batches; unreadable files become Predictions with `error` set."""
+def predict_files(
+    model, files: list[Path], tta_flip: bool, batch_size: int = 256, progress=None, tta_shift: int = 0
+) -> list[Prediction]:
+    """Predict every file in batches, with the evaluate stage's test-time augmentation; unreadable
+    files become Predictions with `error` set."""
     from fmnist.evaluation import predict_probabilities
 
     results: list[Prediction] = []
@@ -147,7 +150,7 @@ def predict_files(model, files: list[Path], tta_flip: bool, batch_size: int = 25
                 results.append(Prediction(str(path), error=str(error)))
         if images:
             batch = np.stack(images).astype(np.float32)[..., None] / 255.0
-            probabilities = predict_probabilities(model, batch, batch_size, tta_flip)
+            probabilities = predict_probabilities(model, batch, batch_size, tta_flip, tta_shift)
             for prediction, row in zip(readable, probabilities, strict=True):
                 order = np.argsort(row)[::-1][:3]
                 prediction.top3 = [(CLASS_NAMES[i], round(float(row[i]), 4)) for i in order]
