@@ -31,7 +31,9 @@ def git(*args: str) -> str:
 
 
 def seed_revisions(variant: str) -> list[str]:
-    refs = git("for-each-ref", "--format=%(refname)", "refs/exps").split()
+    """HEAD and its seed experiments (DVC files them under refs/exps/<baseline sha>/<name>)."""
+    head = git("rev-parse", "HEAD").strip()
+    refs = git("for-each-ref", "--format=%(refname)", f"refs/exps/{head[:2]}/{head[2:]}").split()
     return ["HEAD", *sorted(ref for ref in refs if ref.rsplit("/", 1)[-1].startswith(f"seed-{variant}-"))]
 
 
