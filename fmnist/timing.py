@@ -197,14 +197,15 @@ def stage_wall_seconds(log: str) -> dict[str, int]:
         if not match:
             continue
         if current:
-            walls[current] = (_seconds(match) - started) % 86400  # a run may pass midnight
+            walls[current] = (clock_seconds(match) - started) % 86400  # a run may pass midnight
             current = None
         if match.re is STAGE_LINE:
-            current, started = match.group(4), _seconds(match)
+            current, started = match.group(4), clock_seconds(match)
     return walls
 
 
-def _seconds(match: re.Match) -> int:
+def clock_seconds(match: re.Match) -> int:
+    """Seconds since midnight of a match whose groups 1-3 are HH, MM and SS."""
     hours, minutes, seconds = (int(match.group(i)) for i in (1, 2, 3))
     return hours * 3600 + minutes * 60 + seconds
 

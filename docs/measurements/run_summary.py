@@ -9,7 +9,7 @@ import re
 import sys
 from pathlib import Path
 
-from fmnist.timing import stage_wall_seconds
+from fmnist.timing import clock_seconds, stage_wall_seconds
 
 TRAIN_LINE = re.compile(r"^\S+ train@(\w+): .*train_seconds=([\d.]+).*precision=(\w+)")
 END_LINE = re.compile(r"^exit (\d+) end \S+ wall_seconds (\d+)")
@@ -40,12 +40,8 @@ def main(path: str) -> None:
         start = next((m for m in map(START_LINE.match, log.splitlines()) if m), None)
         last = [m for m in map(STAMP.match, log.splitlines()) if m][-1:]
         if start and last:
-            seconds = (_clock(last[0]) - _clock(start)) % 86400
+            seconds = (clock_seconds(last[0]) - clock_seconds(start)) % 86400
             print(f"no exit line; start to last time stamp {seconds} s = {seconds / 60:.1f} min")
-
-
-def _clock(match: re.Match) -> int:
-    return int(match.group(1)) * 3600 + int(match.group(2)) * 60 + int(match.group(3))
 
 
 if __name__ == "__main__":
