@@ -23,6 +23,15 @@ help:
 PY_PINS := $(shell cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)
 NODE_PINS := $(shell cat package.json package-lock.json | sha256sum | cut -c1-16)
 
+# A venv restored onto another interpreter (a CI image update, a copied folder) keeps its marker
+# but no longer runs: remove it, so it is rebuilt rather than failing with "bad interpreter".
+ifneq ($(wildcard $(VENV)/.installed-*),)
+ifneq ($(shell $(BIN)/python -c 'print(1)' 2>/dev/null),1)
+$(info setup: $(VENV)'s interpreter no longer runs: rebuilding $(VENV))
+$(shell rm -rf $(VENV))
+endif
+endif
+
 $(VENV)/.installed-$(PY_PINS):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
@@ -67,8 +76,14 @@ data:
 
 # Each line of dvc repro's output is time-stamped into logs/repro.log: `make bench` reads the
 # stages' wall times from it for the run's start-up overhead.
+# With a DVC remote configured, outputs that it holds are pulled first, so only what it lacks
+# (or what changed since) is retrained.
 repro: setup data
 	@mkdir -p logs
+	@if [ -n "$$(dvc remote list)" ]; then \
+		echo "repro: DVC remote '$$(dvc remote default)' configured: pulling its outputs (dvc pull) before dvc repro"; \
+		dvc pull --allow-missing || echo "repro: dvc pull failed; dvc repro retrains what is missing"; \
+	fi
 	@set -o pipefail; dvc repro 2>&1 | while IFS= read -r line; do printf '%s %s\n' "$$(date -u +%T)" "$$line"; done \
 		| tee logs/repro.log
 

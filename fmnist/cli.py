@@ -129,10 +129,11 @@ def run_sweep(args) -> None:
     if args.sweep_command == "plan":
         print(json.dumps(sweep.plan(args.grid, args.prefix)))
         return
-    if args.remote:
-        sweep.pull(args.remote, args.names)
-    ranked = sweep.rank(sweep.experiment_rows(sweep.show()), args.metric, args.names)
-    table = sweep.leaderboard_markdown(ranked, args.metric)
+    if args.sweep_command == "push":
+        sweep.push(args.remote, args.name)
+        return
+    ranked, failed = sweep.collect(args.remote, args.names, args.metric)
+    table = sweep.leaderboard_markdown(ranked, args.metric, failed)
     if args.out:
         write_text(
             args.out, f"## Sweep leaderboard\n\nRanked on `{args.metric}` (validation, never test).\n\n{table}\n"
@@ -205,7 +206,10 @@ def parser() -> argparse.ArgumentParser:
     plan = sweep_commands.add_parser("plan", help="print a GitHub Actions matrix (JSON), one entry per point")
     plan.add_argument("--grid", required=True, help="DVC -S overrides, space separated: 'key=a,b other=1,2'")
     plan.add_argument("--prefix", default="sweep", help="experiment names are <prefix>-1, <prefix>-2, …")
-    collect = sweep_commands.add_parser("collect", help="pull pushed experiments and rank them")
+    push = sweep_commands.add_parser("push", help="dvc exp push, failing when the remote's experiment diverged")
+    push.add_argument("name", help="the experiment's name (dvc exp run -n NAME)")
+    push.add_argument("--remote", default="origin", help="git remote (default: origin)")
+    collect = sweep_commands.add_parser("collect", help="pull pushed experiments and rank the finished ones")
     collect.add_argument(
         "--metric", required=True, help="path:key to rank on, e.g. metrics/eval/mlp_a.json:val_accuracy"
     )

@@ -110,23 +110,56 @@ def varied_params(rows: list[dict[str, Any]]) -> list[str]:
     return [k for k in keys if len({json.dumps(r["params"].get(k)) for r in rows}) > 1]
 
 
-def leaderboard_markdown(ranked: list[dict[str, Any]], metric: str) -> str:
+def leaderboard_markdown(ranked: list[dict[str, Any]], metric: str, failed: Sequence[str] = ()) -> str:
+    """Ranked points, best first, then the points that did not finish (no rank)."""
     keys = varied_params(ranked)
     lines = [f"| rank | experiment | {' | '.join(keys)} | {metric} |", "|---:|---|" + "---|" * len(keys) + "---:|"]
     for position, row in enumerate(ranked, 1):
         values = " | ".join(str(row["params"].get(k)) for k in keys)
         lines.append(f"| {position} | `{row['name']}` | {values} | {row['metrics'][metric]:.4f} |")
+    for name in failed:
+        lines.append(f"| – | `{name}` | {' | ' * len(keys)}failed: not pushed |")
     return "\n".join(lines)
 
 
-def pull(remote: str, names: Sequence[str]) -> None:
-    """`dvc exp pull REMOTE [NAMES…]`: refs from git, outputs from the DVC remote."""
-    command = ["dvc", "exp", "pull", remote, *names] if names else ["dvc", "exp", "pull", "--all-commits", remote]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise FmnistError(
-            f"{' '.join(command)}: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else 'failed'}"
-        )
+def _dvc(*command: str) -> tuple[int, str]:
+    done = subprocess.run(["dvc", *command], capture_output=True, text=True, check=False)
+    return done.returncode, (done.stdout + done.stderr).strip()
+
+
+def pull(remote: str, names: Sequence[str]) -> list[str]:
+    """`dvc exp pull REMOTE NAME` for each name (refs from git, outputs from the DVC remote);
+    returns the names that could not be pulled: points that failed before they pushed. With no
+    names, every experiment of every commit is pulled, and any error is fatal."""
+    if not names:
+        code, output = _dvc("exp", "pull", "--all-commits", remote)
+        if code != 0:
+            raise FmnistError(f"dvc exp pull --all-commits {remote}: {output.splitlines()[-1] if output else 'failed'}")
+        return []
+    return [name for name in names if _dvc("exp", "pull", remote, name)[0] != 0]
+
+
+def push(remote: str, name: str) -> None:
+    """`dvc exp push REMOTE NAME`, failing where DVC only warns: an experiment of that name that
+    diverged on the remote (a rerun with the same name) would leave the older one to be ranked."""
+    code, output = _dvc("exp", "push", remote, name)
+    if code != 0 or "diverged" in output:
+        lines = output.splitlines() or ["failed"]
+        reason = next((line for line in lines if "diverged" in line), lines[-1]).strip()
+        raise FmnistError(f"dvc exp push {remote} {name}: {reason} (use a new experiment name)")
+    print(output)
+
+
+def collect(remote: str | None, names: Sequence[str], metric: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """Pull (when `remote` is given) and rank the finished points; the others are returned as
+    failed. Fails only when no point finished."""
+    failed = pull(remote, names) if remote else []
+    finished = [name for name in names if name not in failed]
+    if names and not finished:
+        raise FmnistError(f"sweep: none of the {len(names)} points finished (none was pushed): {' '.join(names)}")
+    ranked = rank(experiment_rows(show()), metric, finished)
+    reported = {row["name"] for row in ranked}
+    return ranked, [*failed, *(name for name in finished if name not in reported)]
 
 
 def show(*options: str) -> list[dict]:

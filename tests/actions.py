@@ -79,6 +79,13 @@ class Runner:
     token: str = "write-token"
     extra_env: dict[str, str] = field(default_factory=dict)
     cache_saves: list[str] = field(default_factory=list)
+    run_id: str = "4242"
+    # The repository's Actions variables (`vars`) and secrets (`secrets`); a fork's pull request
+    # gets no secrets, so tests of one pass none.
+    variables: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+    # Called before the named step runs (for example: main gains a commit while a job trains).
+    before_step: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.spec = yaml.safe_load(self.workflow.read_text())
@@ -103,10 +110,11 @@ class Runner:
             for name in ready:
                 spec = pending.pop(name)
                 needs = {n: {"result": jobs[n].result, "outputs": jobs[n].outputs} for n in _list(spec.get("needs"))}
-                if any(n["result"] != "success" for n in needs.values()) and "if" not in spec:
-                    jobs[name] = JobResult(name, "skipped")
-                    continue
-                if "if" in spec and not evaluate(status_condition(spec["if"]), self._context(needs=needs)):
+                # At job level, success()/failure() are about the needs: a failed or skipped need
+                # skips the job unless its `if:` asks for always() or failure().
+                status = "success" if all(n["result"] == "success" for n in needs.values()) else "failure"
+                condition = status_condition(spec.get("if"))
+                if not evaluate(condition, self._context(needs=needs, _status=status)):
                     jobs[name] = JobResult(name, "skipped")
                     continue
                 matrix_rows = self._matrix(spec, needs)
@@ -142,14 +150,15 @@ class Runner:
             "ref_name": self.ref.split("/", 2)[-1],
             "sha": self._origin_sha(),
             "repository": self.repository,
-            "run_id": "4242",
+            "run_id": self.run_id,
             "run_attempt": "1",
             "token": self.token,
             "server_url": "https://github.com",
             "workspace": "",
         }
         inputs = self.event.get("inputs", {})
-        return {"github": github, "inputs": inputs, "runner": {"os": "Linux", "temp": str(self.home)}, **extra}
+        runner = {"os": "Linux", "arch": "X64", "temp": str(self.home)}
+        return {"github": github, "inputs": inputs, "runner": runner, "vars": dict(self.variables), **extra}
 
     def _origin_sha(self) -> str:
         if self.event_name == "pull_request":
@@ -165,7 +174,8 @@ class Runner:
             path.touch()
         result = JobResult(name, "success", workspace=workspace)
         steps_context: dict[str, dict] = {}
-        context = self._context(needs=needs, matrix=matrix, steps=steps_context, secrets={})
+        context = self._context(needs=needs, matrix=matrix, steps=steps_context, secrets=dict(self.secrets))
+        writes = _permissions(spec, self.spec).get("contents") == "write"
         context["github"]["workspace"] = str(workspace)
         job_env = {k: to_string(interpolate(v, {**context, "env": {}})) for k, v in (spec.get("env") or {}).items()}
         added_env: dict[str, str] = {}
@@ -187,12 +197,14 @@ class Runner:
                 steps_context[step.get("id", f"_{number}")] = {"outcome": "skipped", "conclusion": "skipped"}
                 continue
             files["output"].write_text("")
+            if step_name in self.before_step:
+                self.before_step[step_name]()
             began = time.perf_counter()
             if "uses" in step:
                 ok, output = self._uses(step, context, workspace, files["output"])
             else:
                 script = to_string(interpolate(step["run"], context))
-                ok, output = self._bash(script, workspace, env, files, paths, timeout)
+                ok, output = self._bash(script, workspace, env, files, paths, timeout, writes)
             outcome = "success" if ok else "failure"
             if not ok and step.get("continue-on-error"):
                 output = "[continue]" + output
@@ -213,8 +225,11 @@ class Runner:
         result.summary = files["summary"].read_text()
         return result
 
-    def _bash(self, script: str, workspace: Path, env: dict, files: dict, paths: list[str], timeout: float):
-        base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GIT_", "VIRTUAL_ENV"))}
+    def _bash(
+        self, script: str, workspace: Path, env: dict, files: dict, paths: list[str], timeout: float, writes: bool
+    ):
+        # A runner starts with no credentials: whatever a step gets comes through `env:`.
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GIT_", "VIRTUAL_ENV", "AWS_"))}
         venv_bin = str(Path(sys.executable).parent)
         path = os.pathsep.join(
             [*paths, str(self.bin), *[p for p in base.get("PATH", "").split(os.pathsep) if p != venv_bin]]
@@ -228,7 +243,7 @@ class Runner:
             "GITHUB_REF_NAME": self.ref.split("/", 2)[-1],
             "GITHUB_SHA": self._origin_sha(),
             "GITHUB_REPOSITORY": self.repository,
-            "GITHUB_RUN_ID": "4242",
+            "GITHUB_RUN_ID": self.run_id,
             "GITHUB_WORKSPACE": str(workspace),
             "GITHUB_ENV": str(files["env"]),
             "GITHUB_PATH": str(files["path"]),
@@ -238,6 +253,8 @@ class Runner:
             "GIT_CONFIG_GLOBAL": str(self.home / "gitconfig"),
             "GIT_CONFIG_NOSYSTEM": "1",
             "GH_CALLS": str(self.gh_calls),
+            # Read by origin's pre-receive hook: a job without `contents: write` cannot push.
+            "HARNESS_CONTENTS": "write" if writes else "read",
             # The runner's python imports the checked-out package, not this repository's.
             "PYTHONPATH": str(workspace),
             **self.extra_env,
@@ -267,6 +284,8 @@ class Runner:
         if action == "actions/checkout":
             return self._checkout(workspace, int(given.get("fetch-depth", 1)), given.get("ref")), "checkout"
         if action in ("actions/setup-python", "actions/setup-node"):
+            version = ".".join(map(str, sys.version_info[:3]))
+            output_file.write_text(f"python-version={version}\n" if action == "actions/setup-python" else "")
             return True, "setup: the machine's own"
         if action in ("actions/cache", "actions/cache/restore"):
             hits = []
@@ -306,7 +325,7 @@ class Runner:
         _git(["init", "-q"], workspace)
         _git(["remote", "add", "origin", url], workspace)
         if self.event_name == "pull_request" and not ref:
-            ref = self.event["pull_request"]["head"]["sha"]
+            return self._checkout_merge(workspace, depth)
         target = ref or self.ref
         fetch = ["fetch", "-q", "origin"] + ([f"--depth={depth}"] if depth > 0 else [])
         if depth == 0:
@@ -321,6 +340,89 @@ class Runner:
         else:
             _git(["checkout", "-q", "--detach", target if depth == 0 else "FETCH_HEAD"], workspace)
         return True
+
+    def _checkout_merge(self, workspace: Path, depth: int) -> bool:
+        """A pull request checks out refs/pull/N/merge: its head merged into the base branch's tip."""
+        pull = self.event["pull_request"]
+        _git(["fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*"], workspace)
+        _git(["fetch", "-q", "origin", pull["head"]["sha"]], workspace)
+        base = f"origin/{pull['base']['ref']}"
+        _git(["checkout", "-q", "--detach", base], workspace)
+        identity = ["-c", "user.name=GitHub", "-c", "user.email=noreply@github.com"]
+        _git(
+            [
+                *identity,
+                "merge",
+                "-q",
+                "--no-ff",
+                "--no-edit",
+                "-m",
+                f"Merge {pull['head']['sha']} into {base}",
+                pull["head"]["sha"],
+            ],
+            workspace,
+        )
+        return True
+
+
+def _permissions(job: dict, workflow: dict) -> dict[str, str]:
+    """The job's token permissions: its own `permissions:`, else the workflow's (GitHub's default
+    for a repository is read-only contents here)."""
+    permissions = job.get("permissions", workflow.get("permissions", {"contents": "read"}))
+    if permissions == "write-all":
+        return {"contents": "write", "pull-requests": "write"}
+    return {} if permissions in ("read-all", None) else dict(permissions)
+
+
+PRE_RECEIVE = """#!/bin/sh
+# The harness's token check: only a job with `contents: write` may push (GitHub answers 403).
+if [ -n "$HARNESS_CONTENTS" ] && [ "$HARNESS_CONTENTS" != write ]; then
+  echo "remote: Permission to the repository denied to github-actions[bot] (contents: read)." >&2
+  exit 1
+fi
+"""
+
+
+def guard_origin(origin: Path) -> None:
+    """Install the permissions check in a bare origin (pushes from outside the harness pass)."""
+    hook = origin / "hooks" / "pre-receive"
+    hook.write_text(PRE_RECEIVE)
+    hook.chmod(0o755)
+
+
+def concurrency_outcome(workflow: Path, runs: list[tuple[str, dict, str]]) -> list[str]:
+    """What GitHub does with runs triggered in this order, all before the first ends: per
+    concurrency group one runs and at most one waits; a newer run replaces (cancels) the waiting
+    one, and with `cancel-in-progress` also the running one. Each run is (event name, event,
+    run id); the result is 'run' or 'cancelled' per run."""
+    spec = yaml.safe_load(workflow.read_text())
+    concurrency = spec.get("concurrency")
+    outcomes = ["run"] * len(runs)
+    running: dict[str, int] = {}
+    pending: dict[str, int] = {}
+    for index, (event_name, event, run_id) in enumerate(runs):
+        if concurrency is None:
+            continue
+        context = {
+            "github": {
+                "event_name": event_name,
+                "event": event,
+                "ref": event.get("ref", "refs/heads/main"),
+                "run_id": run_id,
+            },
+            "inputs": event.get("inputs", {}),
+        }
+        group = str(interpolate(concurrency["group"], context))
+        cancel = interpolate(concurrency.get("cancel-in-progress", False), context)
+        if cancel in (True, "true") and group in running:
+            outcomes[running.pop(group)] = "cancelled"
+        if group in pending:
+            outcomes[pending.pop(group)] = "cancelled"
+        if group in running:
+            pending[group] = index
+        else:
+            running[group] = index
+    return outcomes
 
 
 def status_condition(condition: str | None) -> str:
@@ -385,4 +487,4 @@ def dump(jobs: dict[str, JobResult]) -> str:
     )
 
 
-__all__ = ["JobResult", "Runner", "dump", "hash_files", "json"]
+__all__ = ["JobResult", "Runner", "concurrency_outcome", "dump", "guard_origin", "hash_files", "json"]

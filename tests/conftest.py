@@ -41,6 +41,17 @@ def small_cnn(fixture_train):
 
 
 @pytest.fixture(scope="session")
+def s3(tmp_path_factory):
+    """A real S3-compatible server (moto's standalone server) on 127.0.0.1 for the whole session."""
+    import s3_server
+
+    server = s3_server.start(tmp_path_factory.mktemp("s3") / "moto.log")
+    yield server
+    server.process.terminate()
+    server.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
 def workflow_origin(tmp_path_factory) -> Path:
     """One bare origin shared by the workflow tests, which run in the order a project lives them:
     the retrain workflow's push trains main first, so sweeps start from pushed outputs."""

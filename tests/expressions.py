@@ -219,6 +219,6 @@ def interpolate(value: Any, context: dict[str, Any]) -> Any:
     if not isinstance(value, str):
         return value
     whole = re.fullmatch(r"\s*\$\{\{(.*?)\}\}\s*", value, re.S)
-    if whole:
+    if whole and "${{" not in whole.group(1):  # `${{ a }}-${{ b }}` is two expressions, not one
         return Parser(whole.group(1), context).parse()
     return re.sub(r"\$\{\{(.*?)\}\}", lambda m: to_string(Parser(m.group(1), context).parse()), value, flags=re.S)

@@ -19,6 +19,10 @@ def test_confusion_png(tmp_path):
     plots.confusion(matrix, tmp_path / "confusion.png", title="t")
     with Image.open(tmp_path / "confusion.png") as image:
         assert image.format == "PNG"
+        assert not {"Software", "Creation Time", "date:create"} & set(image.info)  # no run-dependent chunks
+    first = (tmp_path / "confusion.png").read_bytes()
+    plots.confusion(matrix, tmp_path / "confusion.png", title="t")
+    assert (tmp_path / "confusion.png").read_bytes() == first  # same figure, same bytes (and DVC hash)
 
 
 def drawn_figure(monkeypatch, draw):

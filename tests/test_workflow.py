@@ -20,8 +20,9 @@ def lint(path) -> subprocess.CompletedProcess:
 
 
 @needs_actionlint
-def test_workflow_passes_actionlint():
-    result = lint(WORKFLOW)
+@pytest.mark.parametrize("name", ["retrain.yml", "sweep.yml"])
+def test_workflow_passes_actionlint(name):
+    result = lint(WORKFLOW.parent / name)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -39,6 +40,17 @@ def test_workflow_triggers_and_calls_the_package():
     assert {"push", "pull_request", "workflow_dispatch", "schedule"} <= set(triggers)
     for event in ("push", "pull_request"):
         assert {"params.yaml", "dvc.yaml"} <= set(triggers[event]["paths"])
-    text = WORKFLOW.read_text()
+    text = WORKFLOW.read_text() + (ROOT / ".ci" / "steps").read_text()  # the workflow's steps call .ci/steps
     for command in ("fmnist report", "fmnist gate", "dvc push", "dvc repro", "dvc exp run", "fetch-depth: 0"):
         assert command in text
+
+
+def test_only_jobs_that_push_may_write_contents():
+    """Least privilege: read-only by default; write only where a job pushes."""
+    for name, writers in {"retrain.yml": {"retrain"}, "sweep.yml": {"point", "propose"}}.items():
+        workflow = yaml.safe_load((WORKFLOW.parent / name).read_text())
+        assert workflow["permissions"] == {"contents": "read"}
+        writing = {
+            job for job, spec in workflow["jobs"].items() if (spec.get("permissions") or {}).get("contents") == "write"
+        }
+        assert writing == writers, name

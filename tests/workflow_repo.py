@@ -1,4 +1,8 @@
-"""The project on the fixture behind a bare `origin` and a local DVC remote, for the workflow tests."""
+"""The project on the fixture behind a bare `origin`, for the workflow tests.
+
+The origin commits no DVC remote: the runs get the S3 server's URL as the repository variables
+a fork would set (DVC_REMOTE_URL, DVC_REMOTE_ENDPOINT) and its credentials as secrets.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,16 @@ import shutil
 from pathlib import Path
 
 import yaml
+from actions import guard_origin
 from helpers import ROOT, make_repo, run
+from s3_server import CREDENTIALS, S3Server
 
 PROJECT_FILES = [
     "README.md",
     "docs/performance.md",
     "Makefile",
     ".github",
+    ".ci",
     "package.json",
     "package-lock.json",
     ".npmrc",
@@ -39,10 +46,18 @@ def make_origin(base: Path) -> Path:
     params["ci"]["floors"] = {}  # 1 epoch on 500 images reaches none of the real floors
     params["ci"]["max_accuracy_drop"] = 100.0  # the fixture's accuracy is noise; floors test the gate
     (seed / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    run(["dvc", "remote", "add", "-d", "storage", str(base / "dvc-remote")], seed)
     run(["git", "add", "-A", "-f", "data/external/README.md", "."], seed)
     run(["git", "commit", "-qm", "the project on the fixture"], seed)
     run(["git", "branch", "-M", "main"], seed)
     origin = base / "origin.git"
     run(["git", "clone", "-q", "--bare", str(seed), str(origin)], base)
+    guard_origin(origin)
     return origin
+
+
+def remote_settings(server: S3Server) -> dict[str, dict[str, str]]:
+    """The repository variables and secrets that point a workflow run at `server`."""
+    return {
+        "variables": {"DVC_REMOTE_URL": server.url, "DVC_REMOTE_ENDPOINT": server.endpoint},
+        "secrets": dict(CREDENTIALS),
+    }
