@@ -23,6 +23,7 @@ from pathlib import Path
 from fmnist import timing
 from fmnist.errors import exit_on_error
 from fmnist.io import load_npz, read_json, write_json
+from fmnist.system import matmul_peak
 
 PUBLISHED_EPOCHS = 30  # epochs the published enhanced-CNN recipe trains for its 92.74 %
 DEAD_TIME_LIMIT = 2.0  # seconds fit may run past its last epoch
@@ -59,12 +60,12 @@ def throughput(conv: dict, x, y, settings: Settings) -> tuple[float, dict]:
     from fmnist.flops import training_flops
     from fmnist.models import build_model
 
-    peaks, speeds, precisions = [timing.matmul_peak(settings.peak_size)], {name: [] for name in conv}, {}
+    peaks, speeds, precisions = [matmul_peak(settings.peak_size)], {name: [] for name in conv}, {}
     for _ in range(settings.rounds):
         for name, variant in conv.items():
             rate, precisions[name] = timing.training_throughput(variant, x, y, settings.steps)
             speeds[name].append(rate)
-        peaks.append(timing.matmul_peak(settings.peak_size))
+        peaks.append(matmul_peak(settings.peak_size))
     peak, rows = max(peaks), {}
     for name, variant in conv.items():
         flops = training_flops(build_model(variant.architecture, variant.model))
@@ -207,6 +208,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pairs", type=int, default=Settings.pairs, help="whole-epoch pairs for the determinism cost")
     parser.add_argument("--run-log", type=Path, help="time-stamped `dvc repro` log (docs/measurements/full_run.sh)")
     parser.add_argument("--raw-dir", type=Path, default=Path("data/raw"), help="CSVs for the ingest timing")
+    parser.add_argument("--predict-images", type=int, default=1000, help="images for predict's memory; 0 skips")
+    parser.add_argument("--model", type=Path, default=Path("models/best/model.keras"), help="for predict's memory")
     parser.add_argument("--out", type=Path, default=Path("metrics/bench.json"))
     parser.add_argument("--plot", type=Path, default=Path("plots/bench/time_to_accuracy.png"))
     args = parser.parse_args(argv)
@@ -218,6 +221,10 @@ def main(argv: list[str] | None = None) -> None:
     )  # fmt: skip
     result = run(settings)
     result.update(pipeline_overheads(args.raw_dir))
+    if args.predict_images > 0:
+        from fmnist import predict_memory
+
+        result["predict_memory"] = predict_memory.run(args.model, args.predict_images)
     write_json(args.out, result)
     from fmnist.config import load_params
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import math
 import os
 import re
 import zlib
@@ -75,12 +76,15 @@ def parse_idx(payload: bytes, name: str, expected_magic: int) -> np.ndarray:
     if len(payload) < header:
         raise DataError(f"{name}: truncated IDX header")
     shape = tuple(int.from_bytes(payload[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    count = int(np.prod(shape))
+    count = math.prod(shape)  # Python ints: np.prod wraps past 2**64 and would "need 0" bytes
     if len(payload) - header != count:
         raise DataError(
             f"{name}: IDX payload has {len(payload) - header} bytes, header dimensions {shape} need {count}"
         )
-    return np.frombuffer(payload, dtype=np.uint8, offset=header).reshape(shape)
+    try:
+        return np.frombuffer(payload, dtype=np.uint8, offset=header).reshape(shape)
+    except ValueError as error:  # an empty payload whose other dimensions are too big for numpy
+        raise DataError(f"{name}: IDX header dimensions {shape} cannot be an array ({error})") from None
 
 
 def read_idx_pair(images_path: Path, labels_path: Path, sha256: dict[str, str] | None = None):

@@ -21,6 +21,8 @@ from fmnist import CLASS_NAMES, IMAGE_SIZE
 from fmnist.errors import FmnistError
 
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"}
+# Only these decoders are tried: PIL would otherwise sniff any format it knows (EPS runs Ghostscript).
+FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP")
 MAX_PIXELS = 40_000_000  # decompression-bomb guard: larger images are refused, not decoded
 MAX_FILE_BYTES = 100 << 20
 OBJECT_THRESHOLD = 0.02  # of the brightest pixel: what counts as object when cropping
@@ -87,13 +89,17 @@ def fit_like_fashion_mnist(gray: np.ndarray) -> np.ndarray:
         spans_frame = (rows[0], rows[-1]) == (0, height - 1) or (cols[0], cols[-1]) == (0, width - 1)
         if not (spans_frame and height == width):  # a square, already-fitted image keeps its framing
             gray = gray[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    side = max(gray.shape)
-    square = np.zeros((side, side), dtype=np.float32)
-    top, left = (side - gray.shape[0]) // 2, (side - gray.shape[1]) // 2
-    square[top : top + gray.shape[0], left : left + gray.shape[1]] = gray
+    # Resize, then pad: padding first would allocate side × side floats (a 100000×1 image: 37 GiB),
+    # so memory stays bounded by the decoded pixels whatever the aspect ratio.
+    height, width = gray.shape
+    scale = IMAGE_SIZE / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
     # BOX (area averaging) undoes a nearest-neighbour upscale exactly and avoids aliasing.
-    small = Image.fromarray(square, mode="F").resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BOX)
-    return np.clip(np.asarray(small), 0, 255).round().astype(np.uint8)
+    small = np.asarray(Image.fromarray(gray.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX))
+    square = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
+    top, left = (IMAGE_SIZE - small.shape[0]) // 2, (IMAGE_SIZE - small.shape[1]) // 2
+    square[top : top + small.shape[0], left : left + small.shape[1]] = small
+    return np.clip(square, 0, 255).round().astype(np.uint8)
 
 
 def load_image(path: Path) -> np.ndarray:
@@ -112,7 +118,7 @@ def load_image(path: Path) -> np.ndarray:
     if size > MAX_FILE_BYTES:
         raise ImageError(f"{path}: {size} bytes, more than the {MAX_FILE_BYTES}-byte cap")
     try:
-        with Image.open(path) as image:
+        with Image.open(path, formats=FORMATS) as image:
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise ImageError(f"{path}: {width}×{height} pixels, more than the {MAX_PIXELS}-pixel cap")

@@ -57,6 +57,7 @@ def seed_runs(shown: list[dict], variant: str) -> tuple[str, list[dict[str, Any]
                 "train_seconds": row["metrics"][train]["train_seconds"],
                 "precision": row["metrics"][train].get("precision", "not recorded"),
                 "cpu": row["metrics"][train].get("cpu", "not recorded"),
+                "cpu_features": row["metrics"][train].get("cpu_features", []),
             })  # fmt: skip
         ordered = list(runs.values())
         studies.append((baseline["rev"], ordered[:1] + sorted(ordered[1:], key=lambda run: run["seed"])))
@@ -64,6 +65,12 @@ def seed_runs(shown: list[dict], variant: str) -> tuple[str, list[dict[str, Any]
         raise FmnistError(f"seeds: no commit in `dvc exp show` has params key {key!r}")
     # With --all-commits, the commit whose seeds were run (the newest of equals) rather than HEAD.
     return max(studies, key=lambda study: len(study[1]))
+
+
+def _cpu_label(run: dict[str, Any]) -> str:
+    """The model name and its deciding features (the name alone does not tell AMX from no AMX)."""
+    features = run.get("cpu_features") or []
+    return f"{run['cpu']} ({', '.join(features)})" if features else run["cpu"]
 
 
 def summarise(runs: Sequence[dict[str, Any]]) -> dict[str, float]:
@@ -131,7 +138,7 @@ def seeds_table(seeds: dict, summary: dict) -> str:
                 f"`{name}` was retrained since these seeds (committed run {committed:.2%}, seeds' baseline "
                 f"{entry['runs'][0]['test_accuracy']:.2%}): run `make seeds SEED_VARIANTS={name}` again."
             )
-    cpus = sorted({r["cpu"] for entry in seeds["variants"].values() for r in entry["runs"]})
+    cpus = sorted({_cpu_label(r) for entry in seeds["variants"].values() for r in entry["runs"]})
     commits = sorted({entry["commit"][:7] for entry in seeds["variants"].values()})
     lines += ["", f"Sample standard deviation; measured on {', '.join(cpus)} at commit {', '.join(commits)}."]
     return "\n".join(lines + [f"**Stale:** {note}" for note in notes])

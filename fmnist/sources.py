@@ -13,6 +13,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import shutil
+import ssl
+import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -24,6 +26,7 @@ from fmnist.io import atomic_path
 SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
 DOWNLOAD_URL = "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"
 MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
+DOWNLOAD_DEADLINE_SECONDS = 600.0  # the four archives are 30 MB: 10 minutes is about 50 KB/s
 
 IDX_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
@@ -92,20 +95,41 @@ def fetch_from_folder(folder: Path, outputs: dict[str, Path], verify: bool = Tru
     return f"{kind} files in {folder}"
 
 
+class _HttpsOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow redirects only to https:// URLs (urllib follows https -> http by default)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if urllib.parse.urlparse(newurl).scheme != "https":
+            raise SourceError(f"{req.full_url}: redirected to {newurl}; only https:// downloads are allowed")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 def download(
-    url: str, target: Path, sha256_decompressed: str | None, max_bytes: int = MAX_DOWNLOAD_BYTES, timeout: float = 60.0
+    url: str,
+    target: Path,
+    sha256_decompressed: str | None,
+    max_bytes: int = MAX_DOWNLOAD_BYTES,
+    timeout: float = 60.0,
+    deadline: float = DOWNLOAD_DEADLINE_SECONDS,
+    context: ssl.SSLContext | None = None,
 ) -> None:
-    """HTTPS-only, size-capped download written atomically; a checksum mismatch keeps nothing."""
+    """HTTPS-only (redirects too), size-capped download written atomically; a checksum mismatch
+    keeps nothing. `timeout` bounds each read, `deadline` the whole download (checked between
+    reads, so a server that drips bytes is cut off within deadline + timeout)."""
     if urllib.parse.urlparse(url).scheme != "https":
         raise SourceError(f"{url}: only https:// downloads are allowed")
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _HttpsOnlyRedirects())
+    started = time.monotonic()
     try:
         with atomic_path(target) as tmp:
-            with urllib.request.urlopen(url, timeout=timeout) as response, tmp.open("wb") as out:  # noqa: S310
+            with opener.open(url, timeout=timeout) as response, tmp.open("wb") as out:
                 size = 0
-                while chunk := response.read(1 << 20):
+                while chunk := response.read1(1 << 16):
                     size += len(chunk)
                     if size > max_bytes:
                         raise SourceError(f"{url}: larger than the {max_bytes} byte cap")
+                    if time.monotonic() - started > deadline:
+                        raise SourceError(f"{url}: not finished after the {deadline:g} s deadline ({size} bytes)")
                     out.write(chunk)
             if sha256_decompressed:
                 digest = hashlib.sha256(gunzip_capped(tmp.read_bytes(), target.name)).hexdigest()

@@ -43,23 +43,6 @@ def timed(function, *args, **kwargs) -> Timed:
     return Timed(time.perf_counter() - wall, time.process_time() - cpu)
 
 
-def matmul_peak(size: int = 2048, repeats: int = 20) -> float:
-    """Sustained fp32 GFLOP/s of a large matmul: the machine's practical peak."""
-    import tensorflow as tf
-
-    a = tf.random.stateless_normal([size, size], seed=[1, 2])
-    b = tf.random.stateless_normal([size, size], seed=[3, 4])
-    matmul = tf.function(tf.matmul)
-    matmul(a, b).numpy()
-
-    def burst():
-        for _ in range(repeats):
-            c = matmul(a, b)
-        c.numpy()
-
-    return max(2 * size**3 * repeats / timed(burst).wall / 1e9 for _ in range(3))
-
-
 def fitted_model(variant, x: np.ndarray, y: np.ndarray, deterministic: bool):
     """The variant compiled as the train stage compiles it, in the precision this machine
     chooses, warmed up for 5 steps; returns (model, dataset, steps per epoch, precision)."""

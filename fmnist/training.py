@@ -17,7 +17,7 @@ from fmnist.config import RuntimeConfig, VariantConfig
 from fmnist.models import build_model
 from fmnist.precision import choose_precision
 from fmnist.schedules import VariantSchedule
-from fmnist.system import cpu_model
+from fmnist.system import cpu_features, cpu_model
 
 
 def make_optimizer(v: VariantConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
@@ -249,6 +249,7 @@ def train_variant(
         "images_per_second": round(images_seen / seconds, 1),
         "precision": precision,
         "cpu": cpu_model(),
+        "cpu_features": cpu_features(),
     }
     if probe_ms:  # precision: auto timed a few steps in each precision to choose
         metrics["precision_probe_ms"] = probe_ms

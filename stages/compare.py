@@ -29,7 +29,7 @@ def main() -> None:
     y_test = load_npz(args.data_dir / "test.npz", ("y",))["y"]
     predictions = {name: load_npz(args.predictions_dir / f"{name}.npz", ("val", "test")) for name in names}
     members, test, val = compare.ensemble(predictions, y_val, y_test, params.compare.ensemble_size)
-    summary = compare.summary(rows, members, test, val, machine_info())
+    summary = compare.summary(rows, members, test, val, machine_info(with_matmul_peak=True))
     best = rows[0]
     compare.write_best(args.models_dir, best, args.best_dir)
     write_json(args.summary, summary, sort_keys=False)  # variants best validation accuracy first

@@ -4,7 +4,7 @@ import shutil
 
 from fmnist.config import load_params
 from fmnist.errors import exit_on_error
-from fmnist.io import atomic_dir, load_npz, write_json
+from fmnist.io import atomic_dir, load_npz, save_keras_model, write_json
 from fmnist.stage_args import parse_stage_args
 
 
@@ -30,7 +30,7 @@ def main() -> None:
     data = {"x_train": train["x"], "y_train": train["y"], "x_val": val["x"], "y_val": val["y"]}
     with atomic_dir(args.live_dir) as live_tmp, atomic_dir(args.model_dir) as model_tmp:
         result = train_variant(variant, data, params.runtime, live_dir=live_tmp)
-        result.model.save(model_tmp / "model.keras")
+        save_keras_model(result.model, model_tmp / "model.keras")
         # The summary DVCLive keeps beside the curves repeats metrics/train/<variant>.json.
         (live_tmp / "metrics.json").unlink(missing_ok=True)
         shutil.rmtree(live_tmp / "static", ignore_errors=True)

@@ -92,11 +92,20 @@ def test_metrics_show_and_plots_render(repo):
 
 @pytest.mark.parametrize("name", ["mlp_a", "champion"])  # float32; mixed_bfloat16 with augmentation
 def test_forced_rerun_gives_identical_metrics_and_predictions(repo, name):
-    """Re-training a variant from scratch on the same machine reproduces its evaluation bit for bit."""
+    """Re-training a variant from scratch on the same machine reproduces its model and evaluation
+    bit for bit, so dvc.lock records the same model hash (no commit, no new remote copy)."""
     outputs = [repo / "metrics" / "eval" / f"{name}.json", repo / "data" / "predictions" / f"{name}.npz"]
+    outputs.append(repo / "models" / "variants" / name / "model.keras")
     before = [path.read_bytes() for path in outputs]
+
+    def model_hash() -> list:
+        outs = yaml.safe_load((repo / "dvc.lock").read_text())["stages"][f"train@{name}"]["outs"]
+        return [out for out in outs if out["path"].startswith("models/")]  # the metrics hold timings
+
+    lock_before = model_hash()
     run(["dvc", "repro", "--force", "--single-item", f"train@{name}", f"evaluate@{name}"], repo)
     assert [path.read_bytes() for path in outputs] == before
+    assert model_hash() == lock_before
 
 
 def test_param_change_reruns_only_that_variant_and_diff_reports_it(repo):

@@ -1,6 +1,7 @@
 """`fmnist predict` on real test-set images written out as image files."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -139,6 +140,33 @@ def test_image_guards(tmp_path, monkeypatch):
     assert list(find_images([tmp_path])) == [tmp_path / "big.png"]
 
 
+@pytest.mark.parametrize("size", [(100_000, 1), (1, 100_000), (40_000, 3)])
+def test_an_elongated_image_needs_memory_for_its_pixels_only(tmp_path, size):
+    """A 100000×1 PNG of a few hundred bytes once asked for a 100000² float32 square (37 GiB)."""
+    import tracemalloc
+
+    picture = Image.new("L", size, 0)
+    picture.paste(255, (0, 0, max(1, size[0] // 2), max(1, size[1] // 2)))
+    picture.save(tmp_path / "line.png")
+    tracemalloc.start()  # numpy reports its allocations to tracemalloc
+    try:
+        fitted = load_image(tmp_path / "line.png")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert fitted.shape == (28, 28) and fitted.max() > 0
+    assert peak < 20 * size[0] * size[1] + (8 << 20), peak
+
+
+def test_only_the_listed_formats_are_decoded(tmp_path):
+    """PIL sniffs any format it knows (EPS would run Ghostscript): other formats are refused."""
+    (tmp_path / "page.png").write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 28 28\nshowpage\n")
+    Image.new("L", (28, 28), 9).save(tmp_path / "icon.png", format="ICO")
+    for name in ("page.png", "icon.png"):
+        with pytest.raises(ImageError, match=rf"{name}: not an image PIL can read \(expected PNG"):
+            load_image(tmp_path / name)
+
+
 def test_fit_centres_and_keeps_aspect_ratio():
     photo = np.full((200, 100), 240.0)  # light background, dark object 150 tall x 50 wide
     photo[25:175, 25:75] = 20.0
@@ -165,3 +193,16 @@ def test_predict_prints_nothing_on_stderr_for_a_good_image(test_images, model_fi
         command, capture_output=True, text=True, env={**env, "TF_CPP_MIN_LOG_LEVEL": "0"}, timeout=300
     )
     assert "absl::InitializeLog" in loud.stderr or "oneDNN" in loud.stderr  # the user's choice is kept
+
+
+def test_memory_benchmark_measures_each_predict_process(model_file):
+    """`make bench`'s predict memory: fresh processes, peak RSS from wait4; the target is the
+    benchmark's to check, this only checks that every figure is measured."""
+    from fmnist import predict_memory
+
+    result = predict_memory.run(Path(model_file), images=6, shapes={"line": (100_000, 1)})
+    assert result["mixed_folder_images"] == 6 and set(result["pathological_mb"]) == {"line"}
+    assert 100 < result["one_image_mb"] < result["mixed_folder_mb"] + 200
+    worst = max(result["mixed_folder_mb"], result["pathological_mb"]["line"]) - result["one_image_mb"]
+    assert abs(result["worst_extra_mb"] - worst) <= 0.2
+    assert isinstance(result["within_target"], bool)

@@ -1,12 +1,15 @@
 """Property-based tests: any input either parses into valid arrays or raises the project's error."""
 
+import math
+
 import numpy as np
+import pytest
 from helpers import idx_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fmnist.config import parse_params
-from fmnist.data import CSV_HEADER, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, parse_csv, parse_idx
+from fmnist.data import CSV_HEADER, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, parse_csv, parse_idx, read_maybe_gzip
 from fmnist.errors import ConfigError, DataError
 
 HEADER = ",".join(CSV_HEADER) + "\n"
@@ -112,3 +115,39 @@ def test_params_any_variant_settings(settings_):
         assert params.variant("v").epochs > 0
     except ConfigError as error:
         assert "variants.v" in str(error)
+
+
+@FAST
+@given(
+    st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=4),
+    st.binary(max_size=64),
+)
+def test_idx_any_header_dimensions(dims, body):
+    """Dimensions whose product passes 2**64 once wrapped to 0 in np.prod: an empty payload then
+    passed the size check and numpy's ValueError escaped. Sizes are Python ints now."""
+    header = (0x800 | len(dims)).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in dims)
+    try:
+        array = parse_idx(header + body, "fuzz.idx", 0x800 | len(dims))
+        assert array.shape == tuple(dims) and array.size == len(body)
+    except DataError as error:
+        assert str(error).startswith("fuzz.idx:") and "\n" not in str(error)
+        if len(body) != math.prod(dims):
+            assert f"need {math.prod(dims)}" in str(error)
+
+
+def test_idx_dimensions_past_two_to_the_64_need_their_true_size():
+    dims = (2**32 - 1, 2**32 - 1, 2**32 - 1)  # product ≈ 2**96; np.prod of these wraps
+    header = (0x803).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in dims)
+    with pytest.raises(DataError, match=rf"big.idx: IDX payload has 0 bytes, .* need {math.prod(dims)}$"):
+        parse_idx(header, "big.idx", 0x803)
+
+
+@FAST
+@given(st.binary(max_size=2000))
+def test_gzip_any_bytes(tmp_path_factory, body):
+    path = tmp_path_factory.mktemp("gz") / "fuzz.gz"
+    path.write_bytes(b"\x1f\x8b" + body)
+    try:
+        read_maybe_gzip(path)
+    except DataError as error:
+        assert str(error).startswith(str(path)) and "\n" not in str(error)

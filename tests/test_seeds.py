@@ -106,3 +106,11 @@ def test_the_commit_that_has_the_seeds_wins_over_a_newer_one():
     newer = revision(None, 42, 0.9402, rev="beef5678")  # committed after the sweep, no experiments
     commit, runs = seed_runs([newer, older], "champ")
     assert commit == "c0ffee1234" and len(runs) == 3
+
+
+def test_a_run_names_its_cpu_with_the_deciding_features():
+    from fmnist.seeds import _cpu_label
+
+    intel = {"cpu": "Intel(R) Xeon(R) Processor", "cpu_features": ["amx_bf16", "avx512_bf16", "avx512f", "avx2"]}
+    assert _cpu_label(intel) == "Intel(R) Xeon(R) Processor (amx_bf16, avx512_bf16, avx512f, avx2)"
+    assert _cpu_label({"cpu": "AMD EPYC", "cpu_features": []}) == "AMD EPYC"

@@ -118,3 +118,88 @@ def test_source_paths_cannot_pull_in_other_files(tmp_path):
     assert not out["train"].exists() and not out["test"].exists()
     with pytest.raises(SourceError, match="only https:// downloads"):
         fetch("file:///etc/", folder, out)
+
+
+@pytest.fixture(scope="module")
+def https_server(tmp_path_factory):
+    """A local HTTPS server (self-signed certificate for 127.0.0.1) with a file, a redirect to
+    plain http, a redirect to https, and a body that drips a byte every 50 ms."""
+    import http.server
+    import ssl
+    import subprocess
+    import threading
+    import time
+
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    body = gzip.compress(b"fashion" * 100)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            port = self.server.server_address[1]
+            if self.path == "/to-http":
+                self.send_response(302)
+                self.send_header("Location", f"http://127.0.0.1:{port}/file.gz")
+                self.end_headers()
+            elif self.path == "/to-https":
+                self.send_response(302)
+                self.send_header("Location", f"https://127.0.0.1:{port}/file.gz")
+                self.end_headers()
+            elif self.path.startswith("/drip"):
+                self.send_response(200)
+                self.send_header("Content-Length", "1000")
+                self.end_headers()
+                try:
+                    for _ in range(1000):
+                        self.wfile.write(b"x")
+                        self.wfile.flush()
+                        time.sleep(0.05)
+                except OSError:
+                    pass  # the client gave up: what the deadline test wants
+            else:
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client = ssl.create_default_context(cafile=str(cert))
+    yield f"https://127.0.0.1:{server.server_address[1]}", client, body
+    server.shutdown()
+
+
+def test_download_follows_https_redirects_only(https_server, tmp_path):
+    url, context, body = https_server
+    download(f"{url}/to-https", tmp_path / "ok.gz", None, context=context)
+    assert (tmp_path / "ok.gz").read_bytes() == body
+    with pytest.raises(SourceError, match=r"/to-http: redirected to http://127\.0\.0\.1:\d+/file\.gz; only https://"):
+        download(f"{url}/to-http", tmp_path / "downgraded.gz", None, context=context)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.gz"]
+
+
+def test_download_has_an_overall_deadline(https_server, tmp_path):
+    """Each read returns within the timeout, but the whole body would take 50 s: cut off at 1 s."""
+    url, context, _ = https_server
+    with pytest.raises(SourceError, match=r"/drip: not finished after the 1 s deadline"):
+        download(f"{url}/drip", tmp_path / "slow.gz", None, timeout=5, deadline=1, context=context)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_download_keeps_the_size_cap(https_server, tmp_path):
+    url, context, body = https_server
+    with pytest.raises(SourceError, match=rf"larger than the {len(body) - 1} byte cap"):
+        download(f"{url}/file.gz", tmp_path / "big.gz", None, max_bytes=len(body) - 1, context=context)
+    assert list(tmp_path.iterdir()) == []

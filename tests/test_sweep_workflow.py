@@ -57,7 +57,9 @@ def dispatch(origin: Path, home: Path, grid: str, run_id: str, remote: dict) -> 
 
 def cached(workspace: Path, experiment: str, out: str) -> bool:
     """Whether `workspace`'s DVC cache holds `out` as the experiment's dvc.lock records it."""
-    lock = yaml.safe_load(run(["git", "show", f"{experiment}:dvc.lock"], workspace).stdout)
+    refs = run(["git", "for-each-ref", "--format=%(refname)", "refs/exps"], workspace).stdout.split()
+    ref = next(ref for ref in refs if ref.rsplit("/", 1)[1] == experiment)  # refs/exps/<base>/<name>
+    lock = yaml.safe_load(run(["git", "show", f"{ref}:dvc.lock"], workspace).stdout)
     entry = next(o for stage in lock["stages"].values() for o in stage.get("outs", []) if o["path"] == out)
     digest = entry["md5"]
     return (workspace / ".dvc" / "cache" / "files" / "md5" / digest[:2] / digest[2:]).is_file()

