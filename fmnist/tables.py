@@ -61,10 +61,18 @@ def results_rows(summary: dict) -> list[list[str]]:
     return rows
 
 
+def cpu_description(machine: dict) -> str:
+    """The CPU's name with its deciding features and fp32 matmul peak, where they were recorded."""
+    details = [", ".join(machine["cpu_features"])] if machine.get("cpu_features") else []
+    if machine.get("matmul_peak_gflops"):
+        details.append(f"fp32 matmul peak {machine['matmul_peak_gflops']:.0f} GFLOP/s")
+    return f"{machine.get('cpu', '?')}" + (f" ({'; '.join(details)})" if details else "")
+
+
 def machine_line(summary: dict) -> str:
     machine = summary.get("machine", {})
     return (
-        f"Measured on {machine.get('cpu', '?')}, {machine.get('cores', '?')} cores, "
+        f"Measured on {cpu_description(machine)}, {machine.get('cores', '?')} cores, "
         f"{machine.get('gpus', 0)} GPUs, TensorFlow {machine.get('tensorflow', '?')}; "
         f"best model by validation accuracy: `{summary['best_variant']}`."
     )
@@ -101,7 +109,8 @@ def bench_table(bench: dict, summary: dict) -> str:
     machine = bench.get("machine", {})
     lines += [
         "",
-        f"- Measured on {machine.get('cpu', '?')}, {machine.get('cores', '?')} cores, TensorFlow "
+        f"- Measured on {cpu_description({**machine, 'matmul_peak_gflops': None})}, "
+        f"{machine.get('cores', '?')} cores, TensorFlow "
         f"{machine.get('tensorflow', '?')}; fp32 matmul peak in the same run: "
         f"{bench['matmul_peak_gflops']:.0f} GFLOP/s.",
     ]
