@@ -20,8 +20,10 @@ help:
 
 # Install markers are named by the content of what they install from, not by file times, so a
 # venv or node_modules restored from a CI cache counts as installed when the pins match.
-PY_PINS := $(shell cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)
-NODE_PINS := $(shell cat package.json package-lock.json | sha256sum | cut -c1-16)
+# sha256sum (GNU coreutils) or shasum (macOS, BSD): both print the hex digest first.
+SHA256 := $(shell command -v sha256sum >/dev/null 2>&1 && echo sha256sum || echo "shasum -a 256")
+PY_PINS := $(shell cat pyproject.toml requirements.lock | $(SHA256) | cut -c1-16)
+NODE_PINS := $(shell cat package.json package-lock.json | $(SHA256) | cut -c1-16)
 
 # A venv restored onto another interpreter (a CI image update, a copied folder) keeps its marker
 # but no longer runs: remove it, so it is rebuilt rather than failing with "bad interpreter".
@@ -44,7 +46,7 @@ node_modules/.installed-$(NODE_PINS):
 	@if command -v npm >/dev/null; then \
 		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
 	else \
-		echo "node-tools: npm not found; the workflow lint test will be skipped"; \
+		echo "node-tools: npm not found; the workflow lint test will be skipped (install Node.js: apt-get install npm, or brew install node)"; \
 	fi
 
 node-tools: node_modules/.installed-$(NODE_PINS)
@@ -58,7 +60,7 @@ browser:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) >/dev/null \
 			|| echo "browser: apt-get failed; the browser test will be skipped"; \
 	else \
-		echo "browser: no chromium; the browser test will be skipped"; \
+		echo "browser: no chromium; the browser test will be skipped (without apt, install chromium and chromedriver by hand, e.g. brew install --cask chromium and brew install chromedriver)"; \
 	fi
 
 # The pipeline's fetch stage looks in data/external/, then the Debian package, then downloads.
@@ -71,7 +73,7 @@ data:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist) >/dev/null \
 			|| echo "data: apt-get failed; the fetch stage will try the official download"; \
 	else \
-		echo "data: no local copy; the fetch stage will try the official download (see data/external/README.md)"; \
+		echo "data: no local copy; the fetch stage will try the official download (without apt or internet, put the four IDX .gz files or the two CSVs in data/external/: see data/external/README.md)"; \
 	fi
 
 # Each line of dvc repro's output is time-stamped into logs/repro.log: `make bench` reads the

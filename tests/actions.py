@@ -97,6 +97,12 @@ class Runner:
         (self.bin / "gh").chmod(0o755)
         self.gh_calls = self.home / "gh-calls"
         self.gh_calls.touch()
+        if self.event_name == "workflow_dispatch":
+            self.inputs = dispatch_inputs(self.spec, self.event.get("inputs") or {})
+            # github.event.inputs holds strings ("true"); only the inputs context keeps types.
+            self.event = {**self.event, "inputs": {k: to_string(v) for k, v in self.inputs.items()}}
+        else:
+            self.inputs = {}
         # No git identity anywhere: a global config that only refuses to guess one.
         (self.home / "gitconfig").write_text("[user]\n\tuseConfigOnly = true\n[init]\n\tdefaultBranch = main\n")
 
@@ -156,7 +162,7 @@ class Runner:
             "server_url": "https://github.com",
             "workspace": "",
         }
-        inputs = self.event.get("inputs", {})
+        inputs = self.inputs
         runner = {"os": "Linux", "arch": "X64", "temp": str(self.home)}
         return {"github": github, "inputs": inputs, "runner": runner, "vars": dict(self.variables), **extra}
 
@@ -363,6 +369,32 @@ class Runner:
             workspace,
         )
         return True
+
+
+def dispatch_inputs(workflow: dict, given: dict[str, Any]) -> dict[str, Any]:
+    """The `inputs` context of a workflow_dispatch run, as GitHub builds it: defaults filled in,
+    booleans as booleans and numbers as numbers, everything else a string; an undeclared input
+    or a missing required one is refused before any job runs."""
+    triggers = workflow.get(True) or workflow.get("on") or {}  # YAML 1.1 reads `on` as true
+    declared = ((triggers.get("workflow_dispatch") if isinstance(triggers, dict) else None) or {}).get("inputs") or {}
+    unexpected = sorted(set(given) - set(declared))
+    assert not unexpected, f"Unexpected inputs provided: {unexpected}"
+    inputs: dict[str, Any] = {}
+    for name, spec in declared.items():
+        kind = spec.get("type", "string")
+        value = given.get(name, spec.get("default", False if kind == "boolean" else ""))
+        assert not (spec.get("required") and value in ("", None)), f"Required input '{name}' not provided"
+        if kind == "boolean":
+            assert str(value).lower() in ("true", "false"), f"input {name}: {value!r} is not a boolean"
+            inputs[name] = str(value).lower() == "true"
+        elif kind == "number":
+            number = float(value)
+            inputs[name] = int(number) if number.is_integer() else number
+        else:
+            if kind == "choice":
+                assert value in spec.get("options", []), f"input {name}: {value!r} is not one of its options"
+            inputs[name] = to_string(value)
+    return inputs
 
 
 def _permissions(job: dict, workflow: dict) -> dict[str, str]:

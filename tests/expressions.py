@@ -185,10 +185,7 @@ def call(name: str, args: list[Any], context: dict[str, Any]) -> Any:
     if name == "endswith":
         return to_string(args[0]).lower().endswith(to_string(args[1]).lower())
     if name == "format":
-        text = to_string(args[0])
-        for index, arg in enumerate(args[1:]):
-            text = text.replace("{" + str(index) + "}", to_string(arg))
-        return text
+        return _format(to_string(args[0]), [to_string(arg) for arg in args[1:]])
     if name == "join":
         items = args[0] if isinstance(args[0], list) else [args[0]]
         return (to_string(args[1]) if len(args) > 1 else ",").join(to_string(i) for i in items)
@@ -203,6 +200,28 @@ def call(name: str, args: list[Any], context: dict[str, Any]) -> Any:
 
         return hash_files(Path(context["github"]["workspace"]), *map(to_string, args))
     raise AssertionError(f"unknown function {name}()")
+
+
+def _format(template: str, values: list[str]) -> str:
+    """GitHub's format(): `{N}` is argument N, `{{` and `}}` are literal braces; anything else
+    in braces is an error, as on GitHub."""
+    out, index = [], 0
+    while index < len(template):
+        char = template[index]
+        if template.startswith("{{", index) or template.startswith("}}", index):
+            out.append(char)
+            index += 2
+        elif char == "{":
+            end = template.find("}", index)
+            number = template[index + 1 : end] if end > 0 else ""
+            assert number.isdigit() and int(number) < len(values), f"format(): bad placeholder in {template!r}"
+            out.append(values[int(number)])
+            index = end + 1
+        else:
+            assert char != "}", f"format(): unmatched '}}' in {template!r}"
+            out.append(char)
+            index += 1
+    return "".join(out)
 
 
 def evaluate(expression: Any, context: dict[str, Any]) -> Any:

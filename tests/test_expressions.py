@@ -28,6 +28,8 @@ CONTEXT = {
         ("!contains(github.repository, 'fork') && 1 < 2", True),
         ("fromJSON(needs.plan.outputs.matrix).include[0].point", 1),
         ("format('{0}-{1}', 'dvc', 42)", "dvc-42"),
+        ("format('{{0}} is {0}', 'x')", "{0} is x"),  # doubled braces are literal, as on GitHub
+        ("format('{{{0}}}', 'x')", "{x}"),
         ("success() && !failure()", True),
         ("always()", True),
     ],
@@ -42,3 +44,9 @@ def test_interpolation_in_text_and_whole_values():
     assert interpolate("${{ fromJSON(needs.plan.outputs.matrix) }}", CONTEXT) == {"include": [{"point": 1}]}
     with pytest.raises(AssertionError, match="unknown function"):
         evaluate("hashFile('x')", CONTEXT)
+
+
+@pytest.mark.parametrize("template", ["{1}", "{x}", "a } b", "{0"])
+def test_format_refuses_what_github_refuses(template):
+    with pytest.raises(AssertionError, match="format"):
+        evaluate(f"format('{template}', 'only')", CONTEXT)

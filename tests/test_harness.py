@@ -146,3 +146,30 @@ def test_two_expressions_in_one_string_are_interpolated_apart():
     context = {"inputs": {"name": "lr"}, "github": {"run_id": "7"}}
     assert interpolate("${{ inputs.name }}-${{ github.run_id }}", context) == "lr-7"
     assert interpolate("${{ github.run_id }}", context) == "7"
+
+
+def test_dispatch_inputs_are_typed_in_inputs_and_strings_in_the_event(tmp_path):
+    """GitHub: `inputs.flag` is a boolean, `github.event.inputs.flag` the string 'true'; defaults
+    fill what the dispatch left out; an undeclared input is refused."""
+    import pytest
+
+    origin = origin_with(tmp_path, {"a.txt": "a"})
+    declared = {
+        "flag": {"type": "boolean", "default": False},
+        "count": {"type": "number", "default": 2},
+        "name": {"required": True, "default": "sweep"},
+    }
+    script = (
+        "echo 'typed=${{ inputs.flag == true }} string=${{ github.event.inputs.flag == 'true' }} "
+        "mixed=${{ inputs.flag == 'true' }} count=${{ inputs.count }} name=${{ inputs.name }}'"
+    )
+    path = tmp_path / "wf.yml"
+    path.write_text(
+        yaml.safe_dump({"name": "t", "on": {"workflow_dispatch": {"inputs": declared}},
+                        "jobs": {"show": {"runs-on": "ubuntu-latest", "steps": [step(script)]}}})
+    )  # fmt: skip
+    event = {"inputs": {"flag": True}}
+    jobs = Runner(path, origin, tmp_path / "run", "workflow_dispatch", event).run()
+    assert "typed=true string=true mixed=false count=2 name=sweep" in jobs["show"].steps[0].output, dump(jobs)
+    with pytest.raises(AssertionError, match="Unexpected inputs provided"):
+        Runner(path, origin, tmp_path / "again", "workflow_dispatch", {"inputs": {"nope": "1"}})
