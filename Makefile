@@ -90,7 +90,7 @@ repro: setup data
 		| tee logs/repro.log
 
 test: setup node-tools browser data
-	pytest -q
+	pytest -q --durations=15
 
 test-fast: setup
 	pytest -q -m "not slow"

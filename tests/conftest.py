@@ -1,14 +1,10 @@
 import gzip
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import fmnist  # noqa: F401  sets the TensorFlow environment before anything imports it
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 from fmnist.data import read_csv
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mini"
@@ -43,7 +39,7 @@ def small_cnn(fixture_train):
 @pytest.fixture(scope="session")
 def s3(tmp_path_factory):
     """A real S3-compatible server (moto's standalone server) on 127.0.0.1 for the whole session."""
-    import s3_server
+    from tests.harness import s3 as s3_server
 
     server = s3_server.start(tmp_path_factory.mktemp("s3") / "moto.log")
     yield server
@@ -55,7 +51,7 @@ def s3(tmp_path_factory):
 def workflow_origin(tmp_path_factory) -> Path:
     """One bare origin shared by the workflow tests, which run in the order a project lives them:
     the retrain workflow's push trains main first, so sweeps start from pushed outputs."""
-    from workflow_repo import make_origin
+    from tests.harness.workflow_repo import make_origin
 
     if not list((Path(__file__).parents[1] / ".venv").glob(".installed-*")):
         pytest.skip("needs the project's .venv from `make setup` (the harness restores it as a cache hit)")

@@ -1,0 +1,84 @@
+"""Stage scripts as DVC runs them: clear one-line errors, non-zero exit, earlier outputs kept."""
+
+import gzip
+import shutil
+import sys
+from pathlib import Path
+
+from tests.helpers import FIXTURE, make_repo, run
+
+
+def stage(repo: Path, name: str, *args: str, check: bool = False):
+    return run([sys.executable, "-m", f"stages.{name}", *args], repo, check=check)
+
+
+def test_fetch_and_ingest_on_fixture_then_bad_csv_keeps_outputs(tmp_path):
+    repo = make_repo(tmp_path / "repo", variants=["mlp_a"])
+    raw = ["--train", "data/raw/train.csv", "--test", "data/raw/test.csv"]
+    stage(repo, "fetch", *raw, check=True)
+    ingest = [
+        "--train-csv",
+        "data/raw/train.csv",
+        "--test-csv",
+        "data/raw/test.csv",
+        "--out-dir",
+        "data/interim",
+        "--metrics",
+        "metrics/data.json",
+        "--plots-dir",
+        "plots/data",
+    ]
+    stage(repo, "ingest", *ingest, check=True)
+    before = (repo / "metrics" / "data.json").read_bytes()
+    npz_before = (repo / "data" / "interim" / "train.npz").read_bytes()
+
+    lines = (repo / "data" / "raw" / "test.csv").read_text().splitlines()
+    cells = lines[7].split(",")
+    cells[100] = "abc"
+    lines[7] = ",".join(cells)
+    (repo / "data" / "raw" / "test.csv").write_text("\n".join(lines) + "\n")
+    result = stage(repo, "ingest", *ingest)
+    assert result.returncode == 2
+    expected = "error: data/raw/test.csv: row 8, column pixel100: 'abc', expected an integer pixel 0-255"
+    assert result.stderr.strip() == expected
+    assert (repo / "metrics" / "data.json").read_bytes() == before
+    assert (repo / "data" / "interim" / "train.npz").read_bytes() == npz_before
+
+
+def test_fetch_reports_bad_source_in_one_line(tmp_path):
+    repo = make_repo(tmp_path / "repo", variants=["mlp_a"])
+    bad = tmp_path / "bad-source"
+    shutil.copytree(FIXTURE, bad)
+    (bad / "fashion-mnist_train.csv.gz").write_bytes(gzip.compress(b"label,pixel1\n"))
+    params = (repo / "params.yaml").read_text().replace(str(FIXTURE), str(bad))
+    (repo / "params.yaml").write_text(params)
+    result = stage(repo, "fetch", "--train", "a.csv", "--test", "b.csv")
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "fashion-mnist_train.csv.gz: row 1: header" in result.stderr
+
+
+def test_unknown_variant_and_bad_params_fail_before_work(tmp_path):
+    repo = make_repo(tmp_path / "repo", variants=["mlp_a"])
+    result = stage(
+        repo,
+        "train",
+        "--variant",
+        "mlp_c",
+        "--data-dir",
+        "x",
+        "--model-dir",
+        "m",
+        "--metrics",
+        "t.json",
+        "--live-dir",
+        "l",
+        "--preview",
+        "p.png",
+    )
+    assert result.returncode == 2
+    assert "unknown variant 'mlp_c' (did you mean 'mlp_a'?)" in result.stderr
+    (repo / "params.yaml").write_text((repo / "params.yaml").read_text().replace("epochs: 1", "epochs: -1"))
+    result = stage(repo, "fetch", "--train", "a.csv", "--test", "b.csv")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: params.yaml: variants.mlp_a.epochs: must be > 0, got -1"
