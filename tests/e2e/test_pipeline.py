@@ -202,7 +202,7 @@ def stale_stages(repo: Path) -> set[str]:
 
 def test_editing_a_module_marks_exactly_the_stages_that_import_it(repo):
     """After editing any module a stage imports, `dvc status` lists exactly the stages that use it."""
-    from test_dependencies import EXEMPT, closure
+    from tests.e2e.test_dependencies import EXEMPT, closure
 
     lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
     entries = {name: lock[name]["cmd"].split()[2] for name in lock}  # "python -m stages.x ..."
