@@ -107,7 +107,7 @@ plots: setup node-tools
 
 # Speed benchmark on the trained pipeline's data (run `make repro` first).
 bench: setup
-	python -m fmnist.bench $(if $(wildcard logs/repro.log),--run-log logs/repro.log)
+	python -m fmnist.tools.bench $(if $(wildcard logs/repro.log),--run-log logs/repro.log)
 
 # Each variant in SEED_VARIANTS is judged on the mean of its committed run and SEEDS: one queued
 # `dvc exp run` per seed, run one at a time (training takes both cores), then collected from

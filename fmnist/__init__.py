@@ -11,7 +11,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 if "TF_CPP_MIN_LOG_LEVEL" not in os.environ or os.environ.get("FMNIST_QUIET_TENSORFLOW") == "1":
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
     os.environ["FMNIST_QUIET_TENSORFLOW"] = "1"
-    from fmnist import quiet
+    from fmnist.core import quiet
 
     quiet.install()
 

@@ -1,11 +1,11 @@
 """DVC stage `compare`: leaderboard, validation-chosen ensemble, and the best model."""
 
-from fmnist import compare
-from fmnist.config import load_params
-from fmnist.errors import exit_on_error
-from fmnist.io import load_npz, write_json
-from fmnist.stage_args import parse_stage_args
-from fmnist.system import machine_info
+from fmnist.core.config import load_params
+from fmnist.core.errors import exit_on_error
+from fmnist.core.io import load_npz, write_json
+from fmnist.core.stage_args import parse_stage_args
+from fmnist.core.system import machine_info
+from fmnist.evaluate import compare
 
 
 @exit_on_error

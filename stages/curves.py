@@ -1,10 +1,10 @@
 """DVC stage `curves`: every variant's validation curves in one long-format table for comparison charts."""
 
-from fmnist.config import load_params
-from fmnist.errors import exit_on_error
-from fmnist.io import write_text
-from fmnist.livelog import CURVE_COLUMNS, curve_rows
-from fmnist.stage_args import parse_stage_args
+from fmnist.core.config import load_params
+from fmnist.core.errors import exit_on_error
+from fmnist.core.io import write_text
+from fmnist.core.stage_args import parse_stage_args
+from fmnist.train.livelog import CURVE_COLUMNS, curve_rows
 
 
 @exit_on_error

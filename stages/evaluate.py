@@ -1,10 +1,16 @@
 """DVC stage `evaluate@<variant>`: test-set metrics, confusion matrix and pictures."""
 
-from fmnist.config import load_params
-from fmnist.errors import exit_on_error
-from fmnist.evaluation import classification_report, confusion_csv, confusion_matrix, evaluate_model, evaluation_figures
-from fmnist.io import load_npz, save_npz, write_json, write_text
-from fmnist.stage_args import parse_stage_args
+from fmnist.core.config import load_params
+from fmnist.core.errors import exit_on_error
+from fmnist.core.io import load_npz, save_npz, write_json, write_text
+from fmnist.core.stage_args import parse_stage_args
+from fmnist.evaluate.metrics import (
+    classification_report,
+    confusion_csv,
+    confusion_matrix,
+    evaluate_model,
+    evaluation_figures,
+)
 
 
 @exit_on_error
@@ -21,8 +27,8 @@ def main() -> None:
     params = load_params(args.params)
     variant = params.variant(args.variant)
 
-    from fmnist.gradcam import gradcam_figure
-    from fmnist.models import load_model
+    from fmnist.evaluate.gradcam import gradcam_figure
+    from fmnist.train.models import load_model
 
     model = load_model(args.model_dir)
     val, test = load_npz(args.data_dir / "val.npz", ("x", "y")), load_npz(args.data_dir / "test.npz", ("x", "y"))

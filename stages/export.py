@@ -3,10 +3,10 @@ on the full test set (accuracy, size, single-image latency, batch throughput).""
 
 import shutil
 
-from fmnist.config import load_params
-from fmnist.errors import exit_on_error
-from fmnist.io import atomic_dir, load_npz, read_json, write_json
-from fmnist.stage_args import parse_stage_args
+from fmnist.core.config import load_params
+from fmnist.core.errors import exit_on_error
+from fmnist.core.io import atomic_dir, load_npz, read_json, write_json
+from fmnist.core.stage_args import parse_stage_args
 
 
 @exit_on_error
@@ -20,8 +20,8 @@ def main() -> None:
     )
     cfg = load_params(args.params).export
 
-    from fmnist import export
-    from fmnist.models import load_model
+    from fmnist.evaluate import export
+    from fmnist.train.models import load_model
 
     model = export.as_float32(load_model(args.model_dir))  # mixed-precision variants export as float32
     test = load_npz(args.data_dir / "test.npz", ("x", "y"))

@@ -1,9 +1,9 @@
 """DVC stage `fetch`: resolve data.source (and data.folder) and write the two raw CSVs."""
 
-from fmnist.config import load_params
-from fmnist.errors import exit_on_error
-from fmnist.sources import fetch
-from fmnist.stage_args import parse_stage_args
+from fmnist.core.config import load_params
+from fmnist.core.errors import exit_on_error
+from fmnist.core.stage_args import parse_stage_args
+from fmnist.data.sources import fetch
 
 
 @exit_on_error

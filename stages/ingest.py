@@ -1,11 +1,12 @@
 """DVC stage `ingest`: validate the CSVs, store arrays, and describe the data (EDA)."""
 
-from fmnist import plots
-from fmnist.config import load_params
-from fmnist.data import describe, read_csv
-from fmnist.errors import exit_on_error
-from fmnist.io import save_npz, write_json
-from fmnist.stage_args import parse_stage_args
+from fmnist.core import plots
+from fmnist.core.config import load_params
+from fmnist.core.errors import exit_on_error
+from fmnist.core.io import save_npz, write_json
+from fmnist.core.stage_args import parse_stage_args
+from fmnist.data.formats import read_csv
+from fmnist.data.splits import describe
 
 
 @exit_on_error

@@ -1,16 +1,10 @@
 """DVC stage `preprocess`: stratified validation split of train, scaling to [0, 1]."""
 
-import numpy as np
-
-from fmnist.config import load_params
-from fmnist.data import stratified_split
-from fmnist.errors import exit_on_error
-from fmnist.io import load_npz, save_npz
-from fmnist.stage_args import parse_stage_args
-
-
-def scale(images: np.ndarray) -> np.ndarray:
-    return (images.astype(np.float32) / 255.0)[..., None]
+from fmnist.core.config import load_params
+from fmnist.core.errors import exit_on_error
+from fmnist.core.io import load_npz, save_npz
+from fmnist.core.stage_args import parse_stage_args
+from fmnist.data.splits import scale, stratified_split
 
 
 @exit_on_error

@@ -2,10 +2,10 @@
 
 import shutil
 
-from fmnist.config import load_params
-from fmnist.errors import exit_on_error
-from fmnist.io import atomic_dir, load_npz, save_keras_model, write_json
-from fmnist.stage_args import parse_stage_args
+from fmnist.core.config import load_params
+from fmnist.core.errors import exit_on_error
+from fmnist.core.io import atomic_dir, load_npz, save_keras_model, write_json
+from fmnist.core.stage_args import parse_stage_args
 
 
 @exit_on_error
@@ -22,8 +22,8 @@ def main() -> None:
     params = load_params(args.params)
     variant = params.variant(args.variant)
 
-    from fmnist.augment import write_preview  # imports TensorFlow: only after validation
-    from fmnist.training import train_variant
+    from fmnist.train.augment import write_preview  # imports TensorFlow: only after validation
+    from fmnist.train.loop import train_variant
 
     train = load_npz(args.data_dir / "train.npz", ("x", "y"))
     val = load_npz(args.data_dir / "val.npz", ("x", "y"))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import fmnist  # noqa: F401  sets the TensorFlow environment before anything imports it
-from fmnist.data import read_csv
+from fmnist.data.formats import read_csv
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mini"
 
@@ -26,7 +26,7 @@ def small_cnn(fixture_train):
     """cnn_basic fitted briefly on the fixture: enough for exports to agree on real images."""
     import keras
 
-    from fmnist.models import build_model
+    from fmnist.train.models import build_model
 
     images, labels = fixture_train
     keras.utils.set_random_seed(1)

@@ -4,9 +4,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 os.chdir(ROOT)
 import fmnist
-from fmnist.bench import training_throughput
-from fmnist.config import load_params
-from fmnist.io import load_npz
+from fmnist.tools.bench import training_throughput
+from fmnist.core.config import load_params
+from fmnist.core.io import load_npz
 p = load_params("params.yaml")
 tr = load_npz("data/processed/train.npz", ("x", "y"))
 out = {}

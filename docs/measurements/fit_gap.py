@@ -12,9 +12,9 @@ from pathlib import Path
 import fmnist  # noqa: F401  sets the TensorFlow environment first
 import keras
 
-from fmnist.config import load_params
-from fmnist.io import load_npz
-from fmnist.training import train_variant
+from fmnist.core.config import load_params
+from fmnist.core.io import load_npz
+from fmnist.train.loop import train_variant
 
 name = sys.argv[1]
 params = load_params("params.yaml")

@@ -12,9 +12,9 @@ on. Since a6ca945 it is off in the code: AUTOTUNE=1 turns it back on (autotune_a
 import sys, time, json
 from pathlib import Path
 import keras
-from fmnist.config import load_params
-from fmnist.io import load_npz
-from fmnist.training import train_variant
+from fmnist.core.config import load_params
+from fmnist.core.io import load_npz
+from fmnist.train.loop import train_variant
 import dataclasses
 
 T0 = time.perf_counter()
@@ -54,7 +54,7 @@ keras.Model.fit = fit
 name, epochs = sys.argv[1], int(sys.argv[2])
 import os
 if os.environ.get("NO_AUTOTUNE") or os.environ.get("AUTOTUNE"):
-    import tensorflow as tf, fmnist.training as ft
+    import tensorflow as tf, fmnist.train.loop as ft
     orig_td = ft.train_dataset
     def td(*a, **k):
         ds, steps = orig_td(*a, **k)

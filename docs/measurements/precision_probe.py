@@ -1,7 +1,7 @@
 """bf16 against float32 per training step, for the variants `precision: auto` decides on, on
 this CPU; then float32 again with oneDNN capped at AVX2 (what an AVX2-only CPU such as a
 hosted CI runner runs). Each configuration runs in its own process, since oneDNN reads its ISA
-cap once. The probe is the one `precision: auto` uses (fmnist.training.probe_step_ms), with
+cap once. The probe is the one `precision: auto` uses (fmnist.train.loop.probe_step_ms), with
 more rounds. Run from the repository root with the venv active:
 
     python docs/measurements/precision_probe.py [full_run.log] > docs/measurements/precision_<cpu>.txt
@@ -23,8 +23,8 @@ VARIANTS = (
 )  # fmt: skip
 WORKER = """
 import json, sys
-from fmnist.config import load_params
-from fmnist.training import probe_step_ms
+from fmnist.core.config import load_params
+from fmnist.train.loop import probe_step_ms
 params = load_params("params.yaml")
 print(json.dumps({name: probe_step_ms(params.variants[name], tuple(sys.argv[1].split(",")), rounds=5, steps=4)
                   for name in sys.argv[2].split(",")}))
@@ -38,8 +38,8 @@ def probe(precisions: str, environ: dict) -> dict:
 
 
 def main() -> None:
-    from fmnist.precision import native_bf16
-    from fmnist.system import cpu_flags, cpu_model
+    from fmnist.train.precision import native_bf16
+    from fmnist.core.system import cpu_flags, cpu_model
 
     flags = sorted(cpu_flags() & {"avx2", "avx512f", "avx512_bf16", "amx_bf16"})
     print(f"# {datetime.now(UTC):%Y-%m-%dT%H:%MZ}, {cpu_model()}, {os.cpu_count()} cores, flags {flags}")
@@ -59,8 +59,8 @@ def main() -> None:
 def estimate(log_path: str, native: dict, capped: dict) -> None:
     from pathlib import Path
 
-    from fmnist.io import read_json
-    from fmnist.timing import run_overhead
+    from fmnist.core.io import read_json
+    from fmnist.tools.timing import run_overhead
 
     overhead = run_overhead(Path(log_path).read_text(), Path("metrics/train"))
     total = overhead["overhead_seconds"]

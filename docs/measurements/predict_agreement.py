@@ -11,8 +11,8 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from fmnist.models import load_model  # noqa: E402
-from fmnist.predict import _to_gray_array, fit_like_fashion_mnist  # noqa: E402
+from fmnist.train.models import load_model  # noqa: E402
+from fmnist.tools.predict import _to_gray_array, fit_like_fashion_mnist  # noqa: E402
 
 data = np.load(ROOT / "data/interim/test.npz")
 x = data["x"]

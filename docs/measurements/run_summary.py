@@ -9,7 +9,7 @@ import re
 import sys
 from pathlib import Path
 
-from fmnist.timing import clock_seconds, stage_wall_seconds
+from fmnist.tools.timing import clock_seconds, stage_wall_seconds
 
 TRAIN_LINE = re.compile(r"^\S+ train@(\w+): .*train_seconds=([\d.]+).*precision=(\w+)")
 END_LINE = re.compile(r"^exit (\d+) end \S+ wall_seconds (\d+)")

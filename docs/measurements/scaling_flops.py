@@ -1,13 +1,13 @@
 """FLOPs of a training run for each variant and for the champion_long preset (README "Scaling out").
 
 Run: python docs/measurements/scaling_flops.py > docs/measurements/scaling_flops.txt
-Counts come from fmnist.flops (analytic Conv2D/Dense FLOPs, training = 3 x forward).
+Counts come from fmnist.tools.flops (analytic Conv2D/Dense FLOPs, training = 3 x forward).
 """
 
 import fmnist  # noqa: F401  sets the TensorFlow environment first
-from fmnist.config import load_params
-from fmnist.flops import training_flops
-from fmnist.models import build_model
+from fmnist.core.config import load_params
+from fmnist.tools.flops import training_flops
+from fmnist.train.models import build_model
 
 TRAIN_IMAGES = 54_000  # the training split after the 10 % validation split
 

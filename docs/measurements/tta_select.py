@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from fmnist.evaluation import predict_probabilities
-from fmnist.io import load_npz
-from fmnist.models import load_model
-from fmnist.system import cpu_model
+from fmnist.evaluate.metrics import predict_probabilities
+from fmnist.core.io import load_npz
+from fmnist.train.models import load_model
+from fmnist.core.system import cpu_model
 
 SHIFTS = (0, 1, 2)
 

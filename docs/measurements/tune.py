@@ -8,8 +8,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 os.chdir(ROOT)
 import numpy as np
-from fmnist.config import parse_params
-from fmnist.io import load_npz
+from fmnist.core.config import parse_params
+from fmnist.core.io import load_npz
 
 import os
 for a in sys.argv[1:]:
@@ -29,9 +29,9 @@ for item in overrides:
     node[parts[-1]] = yaml.safe_load(value)
 params = parse_params(raw)
 v = params.variant(name)
-from fmnist.training import train_variant, train_dataset, configure_runtime, make_optimizer
-from fmnist.evaluation import predict_probabilities
-from fmnist.models import build_model
+from fmnist.train.loop import train_variant, train_dataset, configure_runtime, make_optimizer
+from fmnist.evaluate.metrics import predict_probabilities
+from fmnist.train.models import build_model
 import keras
 d = str(ROOT / "data/processed") + "/"
 tr, va, te = (load_npz(d + f"{s}.npz", ("x", "y")) for s in ("train", "val", "test"))
@@ -53,7 +53,7 @@ if steps:
     t = time.perf_counter()
     model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0)
     s = time.perf_counter() - t
-    from fmnist.system import cpu_model
+    from fmnist.core.system import cpu_model
     import keras as _k
     # precision: the policy that ran (PRECISION env or the variant's own), recorded since 2026-11-23
     print(json.dumps({"variant": name, "overrides": overrides, "env": {k: os.environ.get(k) for k in ("SPE", "INTER")},

@@ -19,11 +19,11 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
 import numpy as np
-from fmnist.config import RuntimeConfig, parse_params
-from fmnist.data import read_csv
-from fmnist.evaluation import predict_probabilities
-from fmnist.models import load_model
-from fmnist.training import distribution_strategy, train_variant
+from fmnist.core.config import RuntimeConfig, parse_params
+from fmnist.data.formats import read_csv
+from fmnist.evaluate.metrics import predict_probabilities
+from fmnist.train.models import load_model
+from fmnist.train.loop import distribution_strategy, train_variant
 
 fixture = Path(sys.argv[1])
 x, y = read_csv(fixture / "fashion-mnist_train.csv.gz")

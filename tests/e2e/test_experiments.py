@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fmnist.seeds import study
+from fmnist.tools.seeds import study
 from tests.helpers import make_repo, run
 
 pytestmark = pytest.mark.slow
@@ -45,7 +45,7 @@ def experiments(repo: Path) -> list[dict]:
 
 
 def test_queued_sweep_runs_and_shows_params_and_metrics(repo):
-    # A seed sweep, as `make seeds` queues it: fmnist.seeds reads the real `dvc exp show` below.
+    # A seed sweep, as `make seeds` queues it: fmnist.tools.seeds reads the real `dvc exp show` below.
     sweep = "variants.mlp_a.seed=1,2"
     queued = run(["dvc", "exp", "run", "--queue", "-S", sweep], repo).stdout
     assert queued.count("Queued experiment") == 2, queued

@@ -184,7 +184,7 @@ def test_offline_html_report_renders_every_image(repo):
     from tests.browser import chromium, image_states, requested_urls, require_chromium
 
     require_chromium()
-    run(["python", "-m", "fmnist.cli", "report", "--base", "HEAD", "--html", "report.html"], repo)
+    run(["python", "-m", "fmnist.tools.cli", "report", "--base", "HEAD", "--html", "report.html"], repo)
     with chromium() as browser:
         browser.get((repo / "report.html").as_uri())
         images, urls = image_states(browser), requested_urls(browser)
@@ -202,13 +202,13 @@ def stale_stages(repo: Path) -> set[str]:
 
 def test_editing_a_module_marks_exactly_the_stages_that_import_it(repo):
     """After editing any module a stage imports, `dvc status` lists exactly the stages that use it."""
-    from tests.e2e.test_dependencies import EXEMPT, closure
+    from fmnist.tools.deps import EXEMPT, closure
 
     lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
     entries = {name: lock[name]["cmd"].split()[2] for name in lock}  # "python -m stages.x ..."
     users: dict[str, set[str]] = {}
     for name, entry in entries.items():
-        for module in closure(entry) - set(EXEMPT):
+        for module in closure(repo, entry) - set(EXEMPT):
             users.setdefault(module, set()).add(name)
     assert len(users) >= 15
     assert stale_stages(repo) == set()

@@ -56,10 +56,13 @@ def assert_consistent_clone(origin: Path, target: Path, remote: dict) -> Path:
     summary = json.loads((target / "metrics" / "summary.json").read_text())
     params = yaml.safe_load((target / "params.yaml").read_text())
     assert set(summary["variants"]) == set(params["variants"])
-    env_check = run(["python", "-m", "fmnist.cli", "results", "--check", "README.md", "docs/performance.md"], target)
+    env_check = run(
+        ["python", "-m", "fmnist.tools.cli", "results", "--check", "README.md", "docs/performance.md"], target
+    )
     assert "match" in env_check.stdout
     tests = run(
-        ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit/test_cli.py", "-k", "committed"], target
+        ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit/tools/test_cli.py", "-k", "committed"],
+        target,
     )
     assert "2 passed" in tests.stdout, tests.stdout
     return target

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fmnist.sweep import expand, plan
+from fmnist.tools.sweep import expand, plan
 from tests.harness import Runner, dump
 from tests.harness.s3 import CREDENTIALS
 from tests.harness.workflow_repo import QUICK_TESTS, remote_settings
@@ -97,7 +97,7 @@ def test_sweep_runs_on_separate_machines_and_one_command_ranks_them(workflow_ori
     run(["dvc", "remote", "add", "--local", "-d", "team", s3.url], clone)
     run(["dvc", "remote", "modify", "--local", "team", "endpointurl", s3.endpoint], clone)
     ranked = run(
-        ["python", "-m", "fmnist.cli", "sweep", "collect", "--remote", "origin", "--metric", METRIC],
+        ["python", "-m", "fmnist.tools.cli", "sweep", "collect", "--remote", "origin", "--metric", METRIC],
         clone,
         env=CREDENTIALS,
     )
@@ -118,8 +118,8 @@ def test_sweep_runs_on_separate_machines_and_one_command_ranks_them(workflow_ori
 def test_a_diverged_experiment_push_is_an_error(tmp_path, monkeypatch):
     """DVC only warns (exit 0) when the remote's experiment of that name diverged, as when a
     second sweep reuses a name; fmnist's push fails instead. Real DVC on a one-line stage."""
-    from fmnist.errors import FmnistError
-    from fmnist.sweep import push
+    from fmnist.core.errors import FmnistError
+    from fmnist.tools.sweep import push
 
     origin, repo = tmp_path / "origin.git", tmp_path / "repo"
     run(["git", "init", "-q", "--bare", str(origin)], tmp_path)

@@ -30,7 +30,7 @@ PROJECT_FILES = [
     "tests",
 ]
 # The test job runs `make test` as written; the harness narrows pytest to quick files.
-QUICK_TESTS = {"PYTEST_ADDOPTS": "tests/harness/test_expressions.py tests/unit/test_io.py -p no:cacheprovider"}
+QUICK_TESTS = {"PYTEST_ADDOPTS": "tests/harness/test_expressions.py tests/unit/core/test_io.py -p no:cacheprovider"}
 
 
 def make_origin(base: Path) -> Path:

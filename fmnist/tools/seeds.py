@@ -1,0 +1,104 @@
+"""Accuracy over seeds: a variant judged on the mean of several training seeds, not one run.
+
+`make seeds` queues one DVC experiment per extra seed (`dvc exp run --queue -S
+variants.<name>.seed=N`) and runs the queue; `fmnist seeds` then reads `dvc exp show --json
+--all-commits`, so it still finds them after later commits.
+A variant's seeds are the baseline commit's own run plus every experiment of that commit whose
+params differ from the baseline's in that variant's seed alone, so points of other sweeps never
+count. The study goes to metrics/seeds.json with the commit it was measured on; the README's
+seeds block is generated from it and says when the committed run has changed since.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from typing import Any
+
+from fmnist.core.errors import FmnistError
+from fmnist.tools.sweep import revision_row
+
+
+def _baselines(shown: list[dict]) -> list[tuple[dict, list[dict]]]:
+    """(baseline commit row, its experiments' rows) for each commit in `dvc exp show --json`."""
+    found = []
+    for entry in shown:
+        if entry.get("rev") == "workspace":
+            continue
+        experiments = [revision_row(r) for e in entry.get("experiments") or [] for r in e.get("revs") or []]
+        found.append((revision_row(entry), experiments))
+    return found
+
+
+def seed_runs(shown: list[dict], variant: str) -> tuple[str, list[dict[str, Any]]]:
+    """The baseline commit with the most seeds of `variant`, and one record per seed: the commit's
+    run first, then its experiments that changed only `variants.<variant>.seed`, each seed once,
+    by seed."""
+    key = f"variants.{variant}.seed"
+    train, evaluation = f"metrics/train/{variant}.json", f"metrics/eval/{variant}.json"
+    studies = []
+    for baseline, experiments in _baselines(shown):
+        if key not in baseline["params"]:
+            continue
+        runs: dict[Any, dict[str, Any]] = {}
+        for row in [baseline, *experiments]:
+            keys = {*row["params"], *baseline["params"]}
+            changed = {k for k in keys if row["params"].get(k) != baseline["params"].get(k)}
+            if changed - {key} or evaluation not in row["metrics"] or train not in row["metrics"]:
+                continue
+            seed = row["params"][key]
+            runs.setdefault(seed, {
+                "seed": seed,
+                "experiment": row["name"] if row is not baseline else None,
+                "test_accuracy": row["metrics"][evaluation]["accuracy"],
+                "best_val_accuracy": row["metrics"][train]["best_val_accuracy"],
+                "train_seconds": row["metrics"][train]["train_seconds"],
+                "precision": row["metrics"][train].get("precision", "not recorded"),
+                "cpu": row["metrics"][train].get("cpu", "not recorded"),
+                "cpu_features": row["metrics"][train].get("cpu_features", []),
+            })  # fmt: skip
+        ordered = list(runs.values())
+        studies.append((baseline["rev"], ordered[:1] + sorted(ordered[1:], key=lambda run: run["seed"])))
+    if not studies:
+        raise FmnistError(f"seeds: no commit in `dvc exp show` has params key {key!r}")
+    # With --all-commits, the commit whose seeds were run (the newest of equals) rather than HEAD.
+    return max(studies, key=lambda study: len(study[1]))
+
+
+def summarise(runs: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Mean and sample standard deviation of test and validation accuracy over the seeds."""
+    test = [r["test_accuracy"] for r in runs]
+    val = [r["best_val_accuracy"] for r in runs]
+    return {
+        "seeds": len(runs),
+        "test_accuracy_mean": round(statistics.fmean(test), 6),
+        "test_accuracy_sd": round(statistics.stdev(test), 6),
+        "best_val_accuracy_mean": round(statistics.fmean(val), 6),
+        "train_seconds_mean": round(statistics.fmean(r["train_seconds"] for r in runs), 1),
+    }
+
+
+def study(
+    shown: list[dict],
+    variants: Sequence[str],
+    minimum: int = 3,
+    previous: dict | None = None,
+    targets: dict[str, float] | None = None,
+) -> dict:
+    """metrics/seeds.json's content: `previous` with each of `variants` measured afresh, and the
+    mean test accuracy each is held to (`targets`; else the table falls back to its CI floor).
+
+    A variant with fewer than `minimum` seeds is an error naming the seeds found."""
+    result = {"variants": dict((previous or {}).get("variants", {}))}
+    for variant in variants:
+        commit, runs = seed_runs(shown, variant)
+        if len(runs) < minimum:
+            found = ", ".join(str(r["seed"]) for r in runs) or "none"
+            raise FmnistError(
+                f"seeds: {variant}: {len(runs)} seed(s) found ({found}) at commit {commit[:7]}, expected at least "
+                f"{minimum}; queue more with make seeds SEED_VARIANTS={variant}"
+            )
+        result["variants"][variant] = {"commit": commit, "runs": runs, **summarise(runs)}
+        if targets and variant in targets:
+            result["variants"][variant]["target"] = targets[variant]
+    return result

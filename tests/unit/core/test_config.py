@@ -1,0 +1,122 @@
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fmnist.core.config import load_params, parse_params
+from fmnist.core.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[3]
+RAW = yaml.safe_load((ROOT / "params.yaml").read_text())
+
+
+def with_change(path: str, value):
+    raw = copy.deepcopy(RAW)
+    *parents, last = path.split(".")
+    node = raw
+    for key in parents:
+        node = node[key]
+    node[last] = value
+    return raw
+
+
+def test_repo_params_are_valid():
+    params = load_params(ROOT / "params.yaml")
+    assert "champion" in params.variants
+    champion = params.variant("champion")
+    assert champion.architecture == "resnet"
+    assert champion.model["widths"] == (32, 64, 128)
+    assert params.variant("mlp_a").architecture == "mlp_a"
+    assert 0 < params.data.val_fraction <= 0.5
+
+
+def test_params_are_frozen():
+    params = parse_params(RAW)
+    with pytest.raises(AttributeError):
+        params.data.seed = 1
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("data.val_fraction", 0.0, "data.val_fraction: must be in (0, 0.5]"),
+        ("data.val_fraction", 0.7, "data.val_fraction: must be in (0, 0.5]"),
+        ("data.seed", "x", "data.seed: expected an integer"),
+        ("data.sourse", "auto", "data.sourse: unknown key (did you mean 'source'?)"),
+        ("variants.mlp_a.epochs", 0, "variants.mlp_a.epochs: must be > 0"),
+        ("variants.mlp_a.epochs", 1.5, "variants.mlp_a.epochs: expected an integer"),
+        ("variants.mlp_a.epochs", True, "variants.mlp_a.epochs: expected an integer"),
+        ("variants.mlp_a.learning_rate", -0.1, "variants.mlp_a.learning_rate: must be > 0"),
+        ("variants.mlp_a.learning_rate", "fast", "variants.mlp_a.learning_rate: expected a number"),
+        ("variants.mlp_a.optimizer", "adamm", "unknown 'adamm' (did you mean 'adam'?)"),
+        ("variants.mlp_a.schedule", "onecycle", "unknown 'onecycle' (did you mean 'one_cycle'?)"),
+        ("variants.mlp_a.batchsize", 3, "variants.mlp_a.batchsize: unknown key (did you mean 'batch_size'?)"),
+        ("variants.mlp_a.augment.rotaton", 3, "variants.mlp_a.augment.rotaton: unknown key (did you mean 'rotation'?)"),
+        ("variants.mlp_a.augment.erasing", 2, "variants.mlp_a.augment.erasing: must be a probability"),
+        ("variants.mlp_a.label_smoothing", 1.0, "variants.mlp_a.label_smoothing: must be in [0, 1)"),
+        ("variants.mlp_a.model", [1], "variants.mlp_a.model: expected a mapping"),
+        ("variants", {}, "variants: expected a non-empty mapping"),
+        ("variants.mlp_a.precision", "bf16", "variants.mlp_a.precision: unknown 'bf16'"),
+        ("variants.mlp_a.weight_decay", 0.01, "variants.mlp_a.weight_decay: adam ignores weight decay"),
+        ("variants.mlp_a.momentum", 0.8, "variants.mlp_a.momentum: adam has no momentum setting"),
+        ("variants.cnn_optimum.warmup_epochs", 1.0, "variants.cnn_optimum.warmup_epochs: one_cycle warms up by itself"),
+        ("variants.mlp_a.step_factor", 0.3, "variants.mlp_a.step_factor: only schedule: step uses it"),
+        ("runtime.strategy", "mirorred", "runtime.strategy: unknown 'mirorred' (did you mean 'mirrored'?)"),
+        ("variants.mlp_a.ema_momentum", 1.0, "variants.mlp_a.ema_momentum: must be in [0, 1)"),
+        ("evaluate.tta_shift", 5, "evaluate.tta_shift: must be in [0, 4] pixels"),
+        ("evaluate.tta_shift", -1, "evaluate.tta_shift: must be in [0, 4] pixels"),
+        ("presets.champion_long.epochs", 0, "presets.champion_long.epochs: must be > 0"),
+        ("presets.champion_long", [1], "presets.champion_long: expected a mapping of settings"),
+        ("presets", [1], "presets: expected a mapping"),
+        ("trainer", {}, "trainer: unknown top-level key"),
+        ("ci.floors.champoin", 0.9, "ci.floors.champoin: unknown variant (did you mean 'champion'?)"),
+        ("ci.floors.mlp_a", 88, "ci.floors.mlp_a: must be a fraction in [0, 1]"),
+        ("ci.floors.mlp_a", "high", "ci.floors.mlp_a: expected a number"),
+        ("ci.floors", [0.9], "ci.floors: expected a mapping"),
+        ("variants.mlp_a.floor", 0.9, "variants.mlp_a.floor: unknown key"),
+    ],
+)
+def test_invalid_params_name_the_key(path, value, message):
+    with pytest.raises(ConfigError) as error:
+        parse_params(with_change(path, value))
+    assert message in str(error.value)
+
+
+def test_floors_live_in_ci_and_presets_may_have_one():
+    params = parse_params(RAW)
+    assert params.ci.floors["champion"] >= 0.935
+    assert "champion_long" in params.ci.floors
+    without = with_change("ci.floors", {})
+    assert parse_params(without).ci.floors == {}
+
+
+def test_flip_tta_needs_the_flag_and_flip_training():
+    params = parse_params(RAW)
+    assert params.flip_tta("champion") is True  # trained with horizontal flips
+    assert params.flip_tta("mlp_a") is False
+    assert parse_params(with_change("evaluate.tta_flip", False)).flip_tta("champion") is False
+
+
+def test_shift_tta_needs_shift_training():
+    shifting = parse_params(with_change("evaluate.tta_shift", 1))
+    assert shifting.shift_tta("champion") == 1  # trained with shifts
+    assert shifting.shift_tta("champion_fast") == 0  # flips only
+    assert parse_params(with_change("evaluate.tta_shift", 0)).shift_tta("champion") == 0
+
+
+def test_unknown_variant_suggests_a_name():
+    with pytest.raises(ConfigError, match=r"unknown variant 'champoin' \(did you mean 'champion'\?\)"):
+        parse_params(RAW).variant("champoin")
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("data:\n  source: auto\n  seed: [1, 2\nvariants: {}\n")
+    with pytest.raises(ConfigError, match=r"params.yaml: line \d+, column \d+: YAML syntax error"):
+        load_params(path)
+
+
+def test_missing_params_file(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        load_params(tmp_path / "params.yaml")

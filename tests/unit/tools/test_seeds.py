@@ -1,0 +1,116 @@
+"""fmnist.tools.seeds on `dvc exp show --json`-shaped input (the real output is covered by the queued
+sweep in test_experiments.py)."""
+
+import statistics
+
+import pytest
+
+from fmnist.core.errors import FmnistError
+from fmnist.report.tables import readme_blocks, seeds_table
+from fmnist.tools.seeds import seed_runs, study
+
+
+def revision(name, seed, accuracy, lr=0.01, rev="abc1234def"):
+    params = {"variants": {"champ": {"seed": seed, "learning_rate": lr}, "other": {"seed": 42}}}
+    return {
+        "rev": rev,
+        "name": name,
+        "data": {
+            "rev": rev,
+            "params": {"params.yaml": {"data": params}},
+            "metrics": {
+                "metrics/eval/champ.json": {"data": {"accuracy": accuracy}},
+                "metrics/train/champ.json": {
+                    "data": {"best_val_accuracy": accuracy + 0.005, "train_seconds": 600.0, "cpu": "AMD EPYC"}
+                },
+            },
+        },
+    }
+
+
+def shown(*experiments):
+    baseline = revision(None, 42, 0.9402, rev="c0ffee1234")
+    baseline["experiments"] = [{"revs": [e]} for e in experiments]
+    workspace = revision(None, 42, 0.5, rev="workspace")
+    return [workspace, baseline]
+
+
+def test_seed_runs_take_baseline_first_and_only_seed_only_changes():
+    running = revision("seed-3", 3, 0.0)
+    error = {"error": {"type": "FileNotFoundError", "msg": "No such file or directory"}}
+    running["data"]["metrics"] = {path: error for path in running["data"]["metrics"]}
+    commit, runs = seed_runs(
+        shown(
+            revision("seed-2", 2, 0.9410),
+            revision("seed-1", 1, 0.9390),
+            revision("lr-sweep", 42, 0.9500, lr=0.02),  # another sweep: not a seed
+            revision("both", 3, 0.9600, lr=0.02),  # seed and something else changed: not a seed
+            revision("seed-1-again", 1, 0.1),  # a seed counted once
+            running,  # no metrics yet: skipped
+        ),
+        "champ",
+    )
+    assert commit == "c0ffee1234"
+    assert [r["seed"] for r in runs] == [42, 1, 2]
+    assert [r["experiment"] for r in runs] == [None, "seed-1", "seed-2"]
+    assert runs[0]["precision"] == "not recorded" and runs[0]["cpu"] == "AMD EPYC"
+
+
+def test_study_means_and_sample_sd():
+    result = study(shown(revision("seed-1", 1, 0.9390), revision("seed-2", 2, 0.9410)), ["champ"])
+    entry = result["variants"]["champ"]
+    assert entry["seeds"] == 3
+    assert entry["test_accuracy_mean"] == pytest.approx(statistics.fmean([0.9402, 0.9390, 0.9410]), abs=1e-6)
+    assert entry["test_accuracy_sd"] == pytest.approx(statistics.stdev([0.9402, 0.9390, 0.9410]), abs=1e-6)
+    assert entry["best_val_accuracy_mean"] == pytest.approx(entry["test_accuracy_mean"] + 0.005, abs=1e-6)
+
+
+def test_study_keeps_other_variants_and_rejects_too_few_seeds():
+    previous = {"variants": {"kept": {"commit": "x"}}}
+    result = study(shown(revision("seed-1", 1, 0.9390)), ["champ"], minimum=2, previous=previous)
+    assert set(result["variants"]) == {"kept", "champ"}
+    with pytest.raises(FmnistError, match=r"champ: 2 seed\(s\) found \(42, 1\) at commit c0ffee1, expected at least 3"):
+        study(shown(revision("seed-1", 1, 0.9390)), ["champ"])
+    with pytest.raises(FmnistError, match=r"no commit .* 'variants\.nope\.seed'"):
+        study(shown(), ["nope"])
+
+
+def test_seeds_table_marks_target_and_flags_a_retrained_variant():
+    seeds = study(shown(revision("seed-1", 1, 0.9390), revision("seed-2", 2, 0.9410)), ["champ"])
+    summary = {"variants": {"champ": {"test_accuracy": 0.9402, "floor": 0.94}}}
+    table = seeds_table(seeds, summary)
+    assert "| `champ` | 42, 1, 2 | 94.02%, 93.90%, 94.10% | 94.01% ± 0.10% ✅ | 94.00% |" in table
+    assert "AMD EPYC at commit c0ffee1" in table and "Stale" not in table
+    summary["variants"]["champ"] = {"test_accuracy": 0.95, "floor": 0.95}
+    table = seeds_table(seeds, summary)
+    assert "✅" not in table
+    # The study's own target (a mean to reach) outranks the CI floor of single runs.
+    targeted = study(
+        shown(revision("seed-1", 1, 0.9390), revision("seed-2", 2, 0.9410)), ["champ"], targets={"champ": 0.9}
+    )
+    assert "| 90.00% |" in seeds_table(targeted, summary) and "✅" in seeds_table(targeted, summary)
+    assert "**Stale:** `champ` was retrained since these seeds" in table
+
+
+def test_readme_seeds_block_is_generated():
+    seeds = study(shown(revision("seed-1", 1, 0.9390), revision("seed-2", 2, 0.9410)), ["champ"])
+    summary = {"variants": {"champ": {"test_accuracy": 0.9402, "floor": 0.94}}}
+    text = "intro\n<!-- seeds:start -->\nold\n<!-- seeds:end -->\n"
+    filled = readme_blocks(text, summary, seeds=seeds)
+    assert "old" not in filled and "94.01% ± 0.10%" in filled
+    assert readme_blocks(text, summary) == text  # no seed study: the block is left alone
+
+
+def test_the_commit_that_has_the_seeds_wins_over_a_newer_one():
+    older = shown(revision("seed-1", 1, 0.9390), revision("seed-2", 2, 0.9410))[1]
+    newer = revision(None, 42, 0.9402, rev="beef5678")  # committed after the sweep, no experiments
+    commit, runs = seed_runs([newer, older], "champ")
+    assert commit == "c0ffee1234" and len(runs) == 3
+
+
+def test_a_run_names_its_cpu_with_the_deciding_features():
+    from fmnist.report.tables import cpu_label
+
+    intel = {"cpu": "Intel(R) Xeon(R) Processor", "cpu_features": ["amx_bf16", "avx512_bf16", "avx512f", "avx2"]}
+    assert cpu_label(intel) == "Intel(R) Xeon(R) Processor (amx_bf16, avx512_bf16, avx512f, avx2)"
+    assert cpu_label({"cpu": "AMD EPYC", "cpu_features": []}) == "AMD EPYC"
