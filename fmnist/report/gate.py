@@ -7,8 +7,8 @@ import subprocess
 from fmnist.core.errors import FmnistError
 
 
-def summary_at(revision: str, path: str = "metrics/summary.json") -> dict | None:
-    """metrics/summary.json as committed at `revision` (None when it did not exist there)."""
+def summary_at(revision: str, path: str) -> dict | None:
+    """The summary file `path` (repository-relative) as committed at `revision`; None when absent."""
     import json
 
     result = subprocess.run(["git", "show", f"{revision}:{path}"], capture_output=True, text=True, check=False)

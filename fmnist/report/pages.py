@@ -85,6 +85,7 @@ def html_report(current: dict, base: dict | None, base_rev: str, problems: list[
         + (_table(change_rows(current, base), CHANGES_HEADER) if base else "<p>No base results.</p>"),
         f"<h2>Regression gate</h2><ul>{gate}</ul>",
         "<h2>Comparison</h2>"
+        + _image(plots / "report" / "pareto.png", "test accuracy against training minutes, every run and seed")
         + _image(plots / "compare" / "leaderboard.png", "test accuracy by variant")
         + _image(plots / "compare" / "curves.png", "validation curves of every variant")
         + _image(plots / "compare" / "per_class.png", "per-class accuracy"),

@@ -34,7 +34,7 @@ COST_VARIANTS = ("cnn_basic", "champion")  # determinism cost: a small and a lar
 @dataclass(frozen=True)
 class Settings:
     params: Path = Path("params.yaml")
-    data_dir: Path = Path("data/processed")
+    data_dir: Path = Path("data/processed")  # main() passes dvc.yaml's paths unless given
     live_root: Path = Path("plots/train")
     train_dir: Path = Path("metrics/train")
     eval_dir: Path = Path("metrics/eval")
@@ -197,22 +197,31 @@ def plot_time_to_accuracy(result: dict, path: Path, target: float | None) -> Non
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--params", type=Path, default=Settings.params)
-    parser.add_argument("--data-dir", type=Path, default=Settings.data_dir)
-    parser.add_argument("--live-root", type=Path, default=Settings.live_root)
-    parser.add_argument("--train-dir", type=Path, default=Settings.train_dir, help="train stages' metrics")
-    parser.add_argument("--eval-dir", type=Path, default=Settings.eval_dir, help="evaluate stages' test metrics")
+    # Defaults for the pipeline's own paths come from dvc.yaml (fmnist.tools.pipeline).
+    parser.add_argument("--data-dir", type=Path, help="default: the train stage's --data-dir")
+    parser.add_argument("--live-root", type=Path, help="default: the folder of the train stages' --live-dir")
+    parser.add_argument("--train-dir", type=Path, help="train stages' metrics (default from dvc.yaml)")
+    parser.add_argument("--eval-dir", type=Path, help="evaluate stages' test metrics (default from dvc.yaml)")
     parser.add_argument("--steps", type=int, default=Settings.steps, help="timed training steps per variant and round")
     parser.add_argument(
         "--rounds", type=int, default=Settings.rounds, help="interleaved timing rounds; the best counts"
     )
     parser.add_argument("--pairs", type=int, default=Settings.pairs, help="whole-epoch pairs for the determinism cost")
     parser.add_argument("--run-log", type=Path, help="time-stamped `dvc repro` log (docs/measurements/full_run.sh)")
-    parser.add_argument("--raw-dir", type=Path, default=Path("data/raw"), help="CSVs for the ingest timing")
+    parser.add_argument("--raw-dir", type=Path, help="CSVs for the ingest timing (default: the fetch stage's folder)")
     parser.add_argument("--predict-images", type=int, default=1000, help="images for predict's memory; 0 skips")
-    parser.add_argument("--model", type=Path, default=Path("models/best/model.keras"), help="for predict's memory")
+    parser.add_argument("--model", type=Path, help="for predict's memory (default: the compare stage's best model)")
     parser.add_argument("--out", type=Path, default=Path("metrics/bench.json"))
     parser.add_argument("--plot", type=Path, default=Path("plots/bench/time_to_accuracy.png"))
     args = parser.parse_args(argv)
+    from fmnist.tools.pipeline import per_variant_folder, stage_path
+
+    args.data_dir = args.data_dir or stage_path("train", "data_dir")
+    args.live_root = args.live_root or per_variant_folder("train", "live_dir")
+    args.train_dir = args.train_dir or per_variant_folder("train", "metrics")
+    args.eval_dir = args.eval_dir or per_variant_folder("evaluate", "metrics")
+    args.raw_dir = args.raw_dir or stage_path("fetch", "train").parent
+    args.model = args.model or stage_path("compare", "best_dir") / "model.keras"
     if min(args.steps, args.rounds, args.pairs) < 1:
         raise SystemExit("error: --steps, --rounds and --pairs must be >= 1")
     settings = Settings(

@@ -11,14 +11,17 @@ from fmnist.report.tables import readme_blocks, results_table, update_readme
 
 
 def resolve_model(spec: str) -> Path:
-    """'best' -> models/best, a variant name -> models/variants/<name>, else a path."""
+    """'best' -> the compare stage's best model, a variant name -> its train stage's model
+    folder (paths from dvc.yaml), else a path."""
+    from fmnist.tools.pipeline import stage_path
+
     path = Path(spec)
     if path.exists():
         return path
     if spec == "best":
-        return Path("models/best")
+        return stage_path("compare", "best_dir")
     if spec.replace("_", "").isalnum():
-        return Path("models/variants") / spec
+        return stage_path("train", "model_dir", spec)
     raise FmnistError(f"--model {spec}: no such file or folder")
 
 
@@ -41,7 +44,9 @@ def _tta(model_path: Path, params_path: Path) -> tuple[bool, int]:
 def run_predict(args) -> None:
     import sys
 
-    from fmnist.tools.predict import find_images, format_predictions, predict_files, text_progress
+    from tqdm import tqdm
+
+    from fmnist.tools.predict import find_images, format_predictions, predict_files
 
     if args.batch_size < 1:
         raise FmnistError(f"--batch-size: must be >= 1, got {args.batch_size}")
@@ -54,8 +59,10 @@ def run_predict(args) -> None:
     model = load_model(model_path)
     show_progress = not args.no_progress and sys.stderr.isatty() and len(files) > args.batch_size
     tta_flip, tta_shift = _tta(model_path, args.params)
-    progress = text_progress if show_progress else None
-    predictions = predict_files(model, files, tta_flip, args.batch_size, progress, tta_shift)
+    with tqdm(total=len(files), unit="image", file=sys.stderr, disable=not show_progress) as bar:
+        predictions = predict_files(
+            model, files, tta_flip, args.batch_size, lambda done, _total: bar.update(done - bar.n), tta_shift
+        )
     failed = [p for p in predictions if p.error]
     if len(failed) < len(predictions):
         print(format_predictions(predictions, args.format))
@@ -88,8 +95,9 @@ def run_results(args) -> None:
 def _gate_problems(args) -> tuple[dict, dict | None, list[str]]:
     from fmnist.core.config import load_params
     from fmnist.report.gate import gate, summary_at
+    from fmnist.tools.pipeline import stage_path
 
-    current, base = read_json(args.summary), summary_at(args.base)
+    current, base = read_json(args.summary), summary_at(args.base, stage_path("compare", "summary").as_posix())
     export_metrics = read_json(args.export) if args.export.is_file() else None
     return current, base, gate(current, base, load_params(args.params).ci.max_accuracy_drop, export_metrics)
 
@@ -182,11 +190,24 @@ def run_deps(args) -> None:
     print(f"deps: {args.dvc_yaml}: code deps regenerated for {', '.join(changed)}")
 
 
+def run_pareto(args) -> None:
+    from fmnist.report import pareto
+
+    summary = read_json(args.summary)
+    seeds = read_json(args.seeds) if args.seeds.is_file() else None
+    found = pareto.points(summary, seeds)
+    if not found:
+        raise FmnistError(f"{args.summary}: no variant with a training time to plot")
+    pareto.draw(found, args.out)
+    names = ", ".join(f"{p.variant}{'' if p.seed is None else f' (seed {p.seed})'}" for p in pareto.front(found))
+    print(f"pareto: {len(found)} runs -> {args.out}; front: {names}")
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="fmnist", description="Tools around the fmnist DVC pipeline.")
     commands = top.add_subparsers(dest="command", required=True)
     results = commands.add_parser("results", help="print the results table from metrics/summary.json")
-    results.add_argument("--summary", type=Path, default=Path("metrics/summary.json"))
+    results.add_argument("--summary", type=Path, default=None, help="default: the compare stage's --summary")
     results.add_argument(
         "--update-readme", type=Path, nargs="+", metavar="FILE", help="rewrite the generated table blocks in FILEs"
     )
@@ -231,6 +252,11 @@ def parser() -> argparse.ArgumentParser:
     collect.add_argument("--out", type=Path, help="write the leaderboard as Markdown")
     collect.add_argument("--plot", type=Path, help="write the leaderboard as a PNG bar chart")
     sweep.set_defaults(run=run_sweep)
+    pareto = commands.add_parser("pareto", help="chart test accuracy against training minutes, every run and seed")
+    pareto.add_argument("--summary", type=Path, default=None, help="default: the compare stage's --summary")
+    pareto.add_argument("--seeds", type=Path, default=Path("metrics/seeds.json"))
+    pareto.add_argument("--out", type=Path, default=Path("plots/report/pareto.png"))
+    pareto.set_defaults(run=run_pareto)
     deps = commands.add_parser("deps", help="regenerate dvc.yaml's code deps from the stages' imports")
     deps.add_argument("--dvc-yaml", type=Path, default=Path("dvc.yaml"))
     deps.add_argument("--check", action="store_true", help="fail instead of writing when they are out of date")
@@ -245,9 +271,9 @@ def parser() -> argparse.ArgumentParser:
     ):
         command = commands.add_parser(name, help=text)
         command.add_argument("--base", default="HEAD", help="git revision to compare with (default HEAD)")
-        command.add_argument("--summary", type=Path, default=Path("metrics/summary.json"))
+        command.add_argument("--summary", type=Path, default=None, help="default: the compare stage's --summary")
         command.add_argument("--params", type=Path, default=Path("params.yaml"))
-        command.add_argument("--export", type=Path, default=Path("metrics/export.json"), help="int8 check if present")
+        command.add_argument("--export", type=Path, help="int8 check if present; default: the export stage's --metrics")
         command.set_defaults(run=run)
         if name == "report":
             command.add_argument("--out", type=Path, help="also write the Markdown report to this file")
@@ -258,7 +284,14 @@ def parser() -> argparse.ArgumentParser:
 
 @exit_on_error
 def main(argv: list[str] | None = None) -> None:
+    from fmnist.tools.pipeline import stage_path
+
     args = parser().parse_args(argv)
+    # Paths dvc.yaml owns are read from it only when not given, so the tools work anywhere given paths.
+    if getattr(args, "summary", False) is None:
+        args.summary = stage_path("compare", "summary")
+    if getattr(args, "export", False) is None:
+        args.export = stage_path("export", "metrics")
     args.run(args)
 
 

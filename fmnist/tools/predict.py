@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,9 +185,3 @@ def format_predictions(predictions: list[Prediction], fmt: str) -> str:
         top = ", ".join(f"{name} {value:.1%}" for name, value in p.top3)
         lines.append(f"{p.path:<{width}}  {p.label:<11}  {p.confidence:>6.1%}  {top}")
     return "\n".join(lines)
-
-
-def text_progress(done: int, total: int) -> None:
-    filled = int(30 * done / max(total, 1))
-    end = "\n" if done >= total else ""
-    print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} images", end=end, file=sys.stderr, flush=True)

@@ -98,9 +98,13 @@ def run(model: Path, images: int, shapes: dict[str, tuple[int, int]] = PATHOLOGI
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", type=Path, default=Path("models/best/model.keras"))
+    parser.add_argument("--model", type=Path, help="default: the compare stage's best model (dvc.yaml)")
     parser.add_argument("--images", type=int, default=1000, help="mixed images in the folder")
     args = parser.parse_args(argv)
+    if args.model is None:
+        from fmnist.tools.pipeline import stage_path
+
+        args.model = stage_path("compare", "best_dir") / "model.keras"
     print(json.dumps(run(args.model, args.images), indent=1))
 
 

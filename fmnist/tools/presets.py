@@ -1,12 +1,14 @@
 """Copy a preset from params.yaml's `presets:` into `variants:`, keeping the file's comments.
 
 Presets are recipes too long for the default CPU run (e.g. `champion_long` for GPUs). Once
-copied, the normal `train@<name>` / `evaluate@<name>` stages train and compare it.
+copied, the normal `train@<name>` / `evaluate@<name>` stages train and compare it. The edit is a
+ruamel.yaml round trip (the library DVC edits its own YAML with): every other byte stays.
 """
 
 from __future__ import annotations
 
-import re
+import copy
+import io
 from pathlib import Path
 
 import yaml
@@ -16,20 +18,45 @@ from fmnist.core.errors import ConfigError
 from fmnist.core.io import write_text
 
 
-def _variants_end(lines: list[str]) -> int:
-    """Index of the line after the last entry of the top-level `variants:` block."""
-    start = next((i for i, line in enumerate(lines) if re.match(r"variants:\s*(#.*)?$", line)), None)
-    if start is None:
-        raise ConfigError("params: no top-level 'variants:' block to add the preset to")
-    end = len(lines)
-    for i in range(start + 1, len(lines)):
-        if lines[i] and not lines[i][0].isspace() and not lines[i].startswith("#"):
-            end = i
-            break
-    # Leave comments and blank lines that introduce the next section where they are.
-    while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].startswith("#")):
-        end -= 1
-    return end
+def _round_trip():
+    from ruamel.yaml import YAML
+
+    handler = YAML()
+    handler.width, handler.preserve_quotes = 4096, True
+    handler.indent(mapping=2, sequence=4, offset=2)
+    return handler
+
+
+def _last_scalar(node):
+    """(mapping, key) of the last scalar in a nested mapping: where ruamel keeps the comments
+    that follow the block."""
+    key = list(node)[-1]
+    while hasattr(node[key], "ca") and isinstance(node[key], dict) and node[key]:
+        node = node[key]
+        key = list(node)[-1]
+    return node, key
+
+
+def _move_trailing_comments(previous, added) -> None:
+    """The comment lines after the old last variant introduce the next section: keep them after
+    the new last variant. The old entry keeps its own end-of-line comment."""
+    from ruamel.yaml.tokens import CommentToken
+
+    old_map, old_key = _last_scalar(previous)
+    slot = old_map.ca.items.get(old_key)
+    if not slot or len(slot) < 3 or slot[2] is None:
+        return
+    token = slot[2]
+    own, newline, following = token.value.partition("\n")
+    if not following:
+        return
+    token.value = own + newline
+    new_map, new_key = _last_scalar(added)
+    new_slot = new_map.ca.items.setdefault(new_key, [None, None, None, None])
+    if new_slot[2] is not None:
+        new_slot[2].value = new_slot[2].value.rstrip("\n") + "\n" + following
+    else:
+        new_slot[2] = CommentToken("\n" + following, token.start_mark, None)
 
 
 def add_preset(params_path: Path, name: str) -> str:
@@ -40,17 +67,30 @@ def add_preset(params_path: Path, name: str) -> str:
         raise ConfigError(f"{params_path}: presets.{name}: no such preset; known: {known}")
     if name in params.variants:
         raise ConfigError(f"{params_path}: variants.{name}: already a variant")
-    raw = yaml.safe_load(params_path.read_text(encoding="utf-8"))
-    entry = yaml.safe_dump({name: raw["presets"][name]}, sort_keys=False, default_flow_style=None)
-    indented = "".join(f"  {line}\n" for line in entry.splitlines())
-    lines = params_path.read_text(encoding="utf-8").splitlines(keepends=True)
-    end = _variants_end([line.rstrip("\n") for line in lines])
-    if end and not lines[end - 1].endswith("\n"):
-        lines[end - 1] += "\n"
-    new = "".join(lines[:end]) + indented + "".join(lines[end:])
+    handler = _round_trip()
+    old = params_path.read_text(encoding="utf-8")
+    document = handler.load(old)
+    variants = document["variants"]
+    previous = variants[list(variants)[-1]] if variants else None
+    variants[name] = copy.deepcopy(document["presets"][name])
+    if isinstance(previous, dict) and previous:
+        _move_trailing_comments(previous, variants[name])
+    buffer = io.StringIO()
+    handler.dump(document, buffer)
+    new = buffer.getvalue()
     _check_text(new, params_path)
     write_text(params_path, new)
-    return indented
+    return _inserted(old, new)
+
+
+def _inserted(old: str, new: str) -> str:
+    """The lines `new` has where `old` has none: the added entry, as written."""
+    before, after = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    head = next((i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b), len(before))
+    tail = 0
+    while tail < len(before) - head and before[-1 - tail] == after[-1 - tail]:
+        tail += 1
+    return "".join(after[head : len(after) - tail])
 
 
 def _check_text(text: str, params_path: Path) -> None:

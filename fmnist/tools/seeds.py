@@ -35,7 +35,11 @@ def seed_runs(shown: list[dict], variant: str) -> tuple[str, list[dict[str, Any]
     run first, then its experiments that changed only `variants.<variant>.seed`, each seed once,
     by seed."""
     key = f"variants.{variant}.seed"
-    train, evaluation = f"metrics/train/{variant}.json", f"metrics/eval/{variant}.json"
+    from fmnist.tools.pipeline import stage_path
+
+    # `dvc exp show --json` keys metrics by the paths dvc.yaml gives them.
+    train = stage_path("train", "metrics", variant).as_posix()
+    evaluation = stage_path("evaluate", "metrics", variant).as_posix()
     studies = []
     for baseline, experiments in _baselines(shown):
         if key not in baseline["params"]:

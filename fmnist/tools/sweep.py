@@ -22,7 +22,10 @@ NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,40}")
 
 
 def expand(overrides: Sequence[str]) -> list[list[str]]:
-    """`-S` overrides (each may sweep, `key=a,b`) -> one list of plain overrides per point."""
+    """`-S` overrides (each may sweep, `key=a,b`) -> one list of plain overrides per point.
+
+    DVC has no public API for its sweep grammar; these are the functions `dvc exp run --queue -S`
+    itself calls, so a point is exactly what DVC would queue (pinned: dvc==3.67.1)."""
     from dvc.dependency.param import ParamsDependency
     from dvc.utils.cli_parse import to_path_overrides
     from dvc.utils.hydra import get_hydra_sweeps
@@ -163,7 +166,9 @@ def collect(remote: str | None, names: Sequence[str], metric: str) -> tuple[list
 
 
 def show(*options: str) -> list[dict]:
-    """`dvc exp show --json [options]`, parsed."""
+    """`dvc exp show --json [options]`, parsed. Not `dvc.api.exp_show`: it returns table cells,
+    whose column names drop the file path when a key is unique (so a name depends on which other
+    metrics exist), whose values went through text, and whose commits are cut to 7 characters."""
     done = subprocess.run(["dvc", "exp", "show", "--json", *options], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise FmnistError(f"dvc exp show: {done.stderr.strip()[:200]}")

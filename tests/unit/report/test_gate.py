@@ -1,5 +1,6 @@
 import copy
 import json
+import shutil
 import subprocess
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from fmnist.report.gate import gate, metric_changes, summary_at
 from fmnist.report.pages import build_report
 from fmnist.tools.cli import main
+from tests.helpers import ROOT
 from tests.unit.tools.test_cli import SUMMARY
 
 
@@ -82,13 +84,14 @@ def git_repo(tmp_path, monkeypatch):
     passing["variants"]["a"]["floor"] = 0.0
     (tmp_path / "metrics" / "summary.json").write_text(json.dumps(passing))
     (tmp_path / "params.yaml").write_text("data: {}\nci: {max_accuracy_drop: 0.3}\nvariants: {a: {}}\n")
+    shutil.copy(ROOT / "dvc.yaml", tmp_path)  # the gate's default paths come from it
     subprocess.run(["git", "add", "-A"], check=True)
     subprocess.run(["git", "commit", "-qm", "base"], check=True)
     return tmp_path
 
 
 def test_gate_command_against_git_base(git_repo, capsys):
-    assert summary_at("HEAD")["best_variant"] == "b"
+    assert summary_at("HEAD", "metrics/summary.json")["best_variant"] == "b"
     main(["gate", "--base", "HEAD"])
     assert "gate: passed" in capsys.readouterr().out
     regressed = worse(0.5)

@@ -141,3 +141,17 @@ def test_stages_stay_thin():
         functions = [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
         assert set(functions) <= {"main"}, (path.name, functions)
         assert len(path.read_text().splitlines()) <= 60, path.name
+
+
+def test_readme_layout_names_every_module():
+    """The README's layout section matches the folders: each layer's line names its modules."""
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    layout = readme[readme.index("## Project layout") :].split("```")[1]
+    segments = dict(re.findall(r"^  (\w+)/ +(.*(?:\n {24}.*)*)", layout, re.M))
+    assert set(segments) == set(LAYERS)
+    for name, text in segments.items():
+        modules = {p.stem for p in (ROOT / "fmnist" / name).glob("*.py")} - {"__init__"}
+        missing = {m for m in modules if not re.search(rf"\b{m}\b", text)}
+        assert not missing, (name, missing)

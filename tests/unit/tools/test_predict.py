@@ -206,3 +206,17 @@ def test_memory_benchmark_measures_each_predict_process(model_file):
     worst = max(result["mixed_folder_mb"], result["pathological_mb"]["line"]) - result["one_image_mb"]
     assert abs(result["worst_extra_mb"] - worst) <= 0.2
     assert isinstance(result["within_target"], bool)
+
+
+def test_progress_bar_on_a_terminal_only(test_images, model_file, tmp_path, capsys, monkeypatch):
+    """tqdm's bar counts images on stderr when stderr is a terminal and there is more than one
+    batch; piped output stays clean."""
+    images, _ = test_images
+    paths = write_variants(images[:6], tmp_path)["gray"]
+    args = ["predict", *map(str, paths), "--model", model_file, "--batch-size", "2"]
+    main(args)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
+    main(args)
+    err = capsys.readouterr().err
+    assert "6/6" in err and "image" in err

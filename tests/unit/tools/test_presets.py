@@ -18,9 +18,12 @@ def test_add_preset_appends_to_variants_and_keeps_comments(tmp_path):
     path = tmp_path / "params.yaml"
     original = (ROOT / "params.yaml").read_text()
     path.write_text(original)
-    add_preset(path, "champion_long")
+    inserted = add_preset(path, "champion_long")
     text = path.read_text()
-    assert text.count("# ") == original.count("# ")  # comments survive
+    assert inserted.startswith("  champion_long:") and inserted in text
+    assert text.replace(inserted, "", 1) == original  # every other byte, comments included, kept
+    # the comment that introduces `presets:` still follows the variants, not the new entry
+    assert text.index("champion_long:") < text.index("# Presets: variants too long")
     params = load_params(path)
     assert params.variants["champion_long"] == params.presets["champion_long"]
     assert list(params.variants)[-1] == "champion_long"
