@@ -1,7 +1,9 @@
 """params.yaml -> frozen dataclasses, validated before any heavy work.
 
-Every key is checked: an unknown key fails with a "did you mean" hint, a wrong type or an
-out-of-range value fails with the key's dotted path. Nothing here imports TensorFlow.
+Each key is declared once, with its default, its description and its allowed values
+(`option(...)`, fmnist/core/schema.py). An unknown key fails with a "did you mean" hint, a wrong
+type or an out-of-range value with the key's dotted path. Rules that relate keys sit beside
+their section below. Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -11,26 +13,19 @@ import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any
 
 import yaml
 
 from fmnist.core.errors import ConfigError, did_you_mean
+from fmnist.core.schema import FRACTION, NON_NEGATIVE, POSITIVE, OneOf, Range, build, check_type, empty, name, option
+from fmnist.core.schema import require as _require
+from fmnist.core.tuning import TuneConfig, parse_tune, scalar_keys
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine", "one_cycle")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 STRATEGIES = ("auto", "single", "mirrored")
-
-
-def option(default: Any = dataclasses.MISSING, doc: str = "", *, factory: Any = dataclasses.MISSING) -> Any:
-    """A params field and its one description: docs/experiments.md's options table is generated
-    from these (`fmnist results --update-readme`), and a test keeps it in sync."""
-    return field(default=default, default_factory=factory, metadata={"doc": doc})
-
-
-def _empty() -> Mapping[str, Any]:
-    return types.MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -39,53 +34,79 @@ class DataConfig:
         "auto", "`auto` (folder, then the Debian package, then download), `folder`, or an https:// base URL"
     )
     folder: str = option("data/external", "your own copy of the CSV/IDX files; a DVC dependency of `fetch`")
-    val_fraction: float = option(0.1, "share of the training set held out (stratified) for validation")
+    val_fraction: float = option(
+        0.1, "share of the training set held out (stratified) for validation", check=Range(0, 0.5, low_open=True)
+    )
     seed: int = option(42, "seed of the validation split")
 
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    rotation: float = option(0.0, "max degrees either way")
-    shift: float = option(0.0, "max fraction of width/height, per image")
-    zoom: float = option(0.0, "scale drawn from [1 - zoom, 1 + zoom]")
-    shear: float = option(0.0, "max degrees either way")
+    rotation: float = option(0.0, "max degrees either way", check=Range(0, 180, unit="degrees"))
+    shift: float = option(
+        0.0, "max fraction of width/height, per image (bilinear, sub-pixel)", check=Range(0, 0.5, high_open=True)
+    )
+    crop: int = option(
+        0, "pixels: pad by this much and crop back at a random whole-pixel offset, per image", check=Range(0, 8)
+    )
+    zoom: float = option(0.0, "scale drawn from [1 - zoom, 1 + zoom]", check=FRACTION)
+    shear: float = option(0.0, "max degrees either way", check=Range(0, 60, high_open=True, unit="degrees"))
     horizontal_flip: bool = option(False, "mirror half the images")
-    erasing: float = option(0.0, "probability of erasing one random rectangle")
+    erasing: float = option(0.0, "probability of erasing one random rectangle", check=Range(0, 1, what="a probability"))
+    mixup: float = option(
+        0.0, "> 0: mix each batch with a shuffled copy, images and labels, by Beta(mixup, mixup)", check=Range(0, 10)
+    )
+    cutmix: float = option(
+        0.0,
+        "> 0: paste a box of a shuffled copy, area by Beta(cutmix, cutmix), labels by area "
+        "(with `mixup` too, each batch takes one of the two)",
+        check=Range(0, 10),
+    )
 
     @property
     def enabled(self) -> bool:
-        return any((self.rotation, self.shift, self.zoom, self.shear, self.horizontal_flip, self.erasing))
+        """Whether images are transformed one by one (mixup and CutMix act on batches, apart)."""
+        return any((self.rotation, self.shift, self.crop, self.zoom, self.shear, self.horizontal_flip, self.erasing))
+
+    @property
+    def mixing(self) -> bool:
+        return bool(self.mixup or self.cutmix)
 
 
 @dataclass(frozen=True)
 class VariantConfig:
     name: str = option(doc="the variant's key under `variants:` (set by the loader)")
     architecture: str = option(doc="a registered builder: `fmnist.train.models` (defaults to the variant's key)")
-    model: Mapping[str, Any] = option(doc="keyword arguments of the builder, e.g. `{filters: 48}`", factory=_empty)
-    epochs: int = option(10, "epochs to train; the best validation epoch is kept")
-    batch_size: int = option(128, "images per step (per replica under `runtime.strategy: mirrored`)")
-    optimizer: str = option("adam", "`adam`, `adamw`, `sgd` (Nesterov momentum) or `rmsprop`")
-    learning_rate: float = option(1e-3, "peak learning rate of the schedule")
-    weight_decay: float = option(0.0, "decoupled weight decay: `adamw`, `sgd`, `rmsprop` only")
-    momentum: float = option(0.9, "`sgd` and `rmsprop` only")
-    schedule: str = option("constant", "`constant`, `step`, `cosine` or `one_cycle`")
-    warmup_epochs: float = option(0.0, "linear warm-up before `constant`, `step` or `cosine`")
-    step_epochs: int = option(5, "`step` schedule: epochs between decays")
-    step_factor: float = option(0.5, "`step` schedule: factor of each decay")
-    early_stopping_patience: int = option(
-        0, "stop after this many epochs without a better validation accuracy; 0 runs all"
+    model: Mapping[str, Any] = option(doc="keyword arguments of the builder, e.g. `{filters: 48}`", factory=empty)
+    epochs: int = option(10, "epochs to train; the best validation epoch is kept", check=POSITIVE)
+    batch_size: int = option(128, "images per step (per replica under `runtime.strategy: mirrored`)", check=POSITIVE)
+    optimizer: str = option("adam", "`adam`, `adamw`, `sgd` (Nesterov momentum) or `rmsprop`", check=OneOf(OPTIMIZERS))
+    learning_rate: float = option(1e-3, "peak learning rate of the schedule", check=POSITIVE)
+    weight_decay: float = option(0.0, "decoupled weight decay: `adamw`, `sgd`, `rmsprop` only", check=NON_NEGATIVE)
+    momentum: float = option(0.9, "`sgd` and `rmsprop` only", check=FRACTION)
+    schedule: str = option("constant", "`constant`, `step`, `cosine` or `one_cycle`", check=OneOf(SCHEDULES))
+    warmup_epochs: float = option(
+        0.0, "linear warm-up before `constant`, `step` or `cosine`; shorter than `epochs`", check=NON_NEGATIVE
     )
-    label_smoothing: float = option(0.0, "label smoothing of the cross-entropy loss")
-    ema_momentum: float = option(0.0, "> 0: validate, select and keep an exponential moving average of the weights")
+    step_epochs: int = option(5, "`step` schedule: epochs between decays", check=POSITIVE)
+    step_factor: float = option(0.5, "`step` schedule: factor of each decay", check=Range(0, 1, low_open=True))
+    early_stopping_patience: int = option(
+        0, "stop after this many epochs without a better validation accuracy; 0 runs all", check=NON_NEGATIVE
+    )
+    label_smoothing: float = option(0.0, "label smoothing of the cross-entropy loss", check=FRACTION)
+    ema_momentum: float = option(
+        0.0, "> 0: validate, select and keep an exponential moving average of the weights", check=FRACTION
+    )
     precision: str = option(
         "float32",
         "`auto` (bf16 where the CPU runs it natively and a probe finds it faster, else float32), `float32`, "
         "`mixed_bfloat16` (AMX/AVX512-BF16 CPUs, TPUs) or `mixed_float16` (GPUs)",
+        check=OneOf(PRECISIONS),
     )
     class_weights: bool = option(False, "weight the loss by inverse class frequency")
     seed: int = option(42, "seed of initialisation, shuffling and augmentation")
     augment: AugmentConfig = field(
-        default_factory=AugmentConfig, metadata={"doc": "augmentation, see `augment.*`; `{}` for none"}
+        default_factory=AugmentConfig, metadata={"doc": "augmentation, see `augment.*`; `{}` for none", "check": None}
     )
 
 
@@ -96,52 +117,77 @@ class RuntimeConfig:
         "auto",
         "`auto` (MirroredStrategy when more than one GPU is visible), `single`, or `mirrored` "
         "(every GPU, or without GPUs every logical CPU device)",
+        check=OneOf(STRATEGIES),
     )
 
 
 @dataclass(frozen=True)
 class EvaluateConfig:
-    batch_size: int = option(1024, "images per prediction batch")
-    samples: int = option(25, "images in predictions.png and misclassified.png")
+    batch_size: int = option(1024, "images per prediction batch", check=POSITIVE)
+    samples: int = option(25, "images in predictions.png and misclassified.png", check=Range(1, 100))
     tta_flip: bool = option(True, "average with the mirror image, for variants trained with flips")
     tta_shift: int = option(
         0,
         "pixels; > 0: also average over the image moved this far down-right and up-left "
-        "(weights 1/2, 1/4, 1/4), for variants trained with shifts",
+        "(weights 1/2, 1/4, 1/4), for variants trained with shifts or crops",
+        check=Range(0, 4, unit="pixels"),
     )
 
 
 @dataclass(frozen=True)
 class CompareConfig:
-    ensemble_size: int = option(3, "most members the validation-greedy ensemble may take")
+    ensemble_size: int = option(3, "most members the validation-greedy ensemble may take", check=POSITIVE)
 
 
 @dataclass(frozen=True)
 class ExportConfig:
-    representative_samples: int = option(500, "training images that calibrate int8 quantization")
-    latency_runs: int = option(200, "single-image predictions timed (the median is reported)")
-    batch_size: int = option(256, "batch of the throughput measurement")
-    max_int8_drop: float = option(0.5, "percentage points of accuracy int8 may lose against float32")
+    representative_samples: int = option(500, "training images that calibrate int8 quantization", check=POSITIVE)
+    latency_runs: int = option(200, "single-image predictions timed (the median is reported)", check=POSITIVE)
+    batch_size: int = option(256, "batch of the throughput measurement", check=POSITIVE)
+    max_int8_drop: float = option(
+        0.5, "percentage points of accuracy int8 may lose against float32", check=NON_NEGATIVE
+    )
 
 
 @dataclass(frozen=True)
 class CIConfig:
-    max_accuracy_drop: float = option(0.3, "percentage points `fmnist gate` allows against the base revision")
+    max_accuracy_drop: float = option(
+        0.3, "percentage points `fmnist gate` allows against the base revision", check=NON_NEGATIVE
+    )
     # Kept out of `variants:` so that moving a floor does not re-train the variant (train stages
     # depend on their variant's section).
-    floors: Mapping[str, float] = option(doc="variant -> test accuracy `fmnist gate` requires", factory=_empty)
+    floors: Mapping[str, float] = option(
+        doc="variant -> test accuracy `fmnist gate` requires", check=Range(0, 1, what="a fraction"), factory=empty
+    )
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """`make bench` (fmnist.tools.bench); no stage reads it, so editing it re-trains nothing."""
+
+    racer: str = option(
+        "champion_fast", "variant trained in full for time-to-accuracy against the published recipe's epochs"
+    )
+    published_twin: str = option(
+        "cnn_enhanced", "variant that reproduces the published enhanced-CNN recipe: its speed is compared with it"
+    )
+    determinism: tuple[str, ...] = option(
+        ("cnn_basic", "champion"), "variants whose cost of op determinism is measured (a small and a large model)"
+    )
 
 
 @dataclass(frozen=True)
 class Params:
     data: DataConfig
     variants: Mapping[str, VariantConfig]
-    presets: Mapping[str, VariantConfig] = field(default_factory=_empty)
+    presets: Mapping[str, VariantConfig] = field(default_factory=empty)
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
     compare: CompareConfig = field(default_factory=CompareConfig)
     ci: CIConfig = field(default_factory=CIConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
+    bench: BenchConfig = field(default_factory=BenchConfig)
+    tune: TuneConfig | None = None  # None without a `tune:` section
 
     def variant(self, name: str) -> VariantConfig:
         """A variant, or a preset (same settings, trained only on request)."""
@@ -155,64 +201,21 @@ class Params:
         return self.evaluate.tta_flip and self.variant(name).augment.horizontal_flip
 
     def shift_tta(self, name: str) -> int:
-        """Shift test-time augmentation (pixels) applies only to variants trained with shifts."""
-        return self.evaluate.tta_shift if self.variant(name).augment.shift > 0 else 0
+        """Shift test-time augmentation (pixels) applies only to variants trained with shifts or crops."""
+        augment = self.variant(name).augment
+        return self.evaluate.tta_shift if augment.shift > 0 or augment.crop > 0 else 0
 
 
-def _name(key: Any) -> str:
-    """A key as it can be shown on one line (odd keys, e.g. with newlines, are quoted)."""
-    text = str(key)
-    return text if text.replace("_", "").replace("-", "").isalnum() else repr(key)
-
-
-def _check_type(key: str, value: Any, expected: type) -> Any:
-    if expected is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{key}: expected true or false, got {value!r}")
-        return value
-    if expected is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{key}: expected an integer, got {value!r}")
-        return value
-    if expected is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{key}: expected a number, got {value!r}")
-        return float(value)
-    if expected is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{key}: expected a string, got {value!r}")
-        return value
-    return value
-
-
-def _build(cls, raw: Any, prefix: str, **fixed: Any):
-    """Build dataclass `cls` from mapping `raw`, checking every key and scalar type."""
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"{prefix}: expected a mapping, got {raw!r}")
-    hints = get_type_hints(cls)
-    known = [f.name for f in dataclasses.fields(cls) if f.name not in fixed]
-    values: dict[str, Any] = dict(fixed)
-    for key, value in raw.items():
-        dotted = f"{prefix}.{_name(key)}"
-        if key not in known:
-            raise ConfigError(f"{dotted}: unknown key{did_you_mean(str(key), known)}; expected one of {known}")
-        expected = hints[key]
-        if expected is AugmentConfig:
-            values[key] = _build(AugmentConfig, value, dotted)
-        elif key == "model":
-            if not isinstance(value, Mapping):
-                raise ConfigError(f"{dotted}: expected a mapping of builder arguments, got {value!r}")
-            values[key] = types.MappingProxyType({k: tuple(v) if isinstance(v, list) else v for k, v in value.items()})
-        else:
-            values[key] = _check_type(dotted, value, expected)
-    return cls(**values)
-
-
-def _require(condition: bool, key: str, message: str) -> None:
-    if not condition:
-        raise ConfigError(f"{key}: {message}")
+SECTIONS = {
+    "data": DataConfig,
+    "runtime": RuntimeConfig,
+    "evaluate": EvaluateConfig,
+    "compare": CompareConfig,
+    "ci": CIConfig,
+    "export": ExportConfig,
+    "bench": BenchConfig,
+}
+TOP_LEVEL = (*SECTIONS, "variants", "presets", "tune")
 
 
 def _reject_ignored(v: VariantConfig, given: set[str], p: str) -> None:
@@ -236,85 +239,24 @@ def _reject_ignored(v: VariantConfig, given: set[str], p: str) -> None:
         _require(
             not (key in given and v.schedule != "step"), f"{p}.{key}", f"only schedule: step uses it, not {v.schedule}"
         )
-
-
-def _validate_variant(v: VariantConfig, section: str = "variants") -> None:
-    p = f"{section}.{v.name}"
-    _require(v.epochs > 0, f"{p}.epochs", f"must be > 0, got {v.epochs}")
-    _require(v.batch_size > 0, f"{p}.batch_size", f"must be > 0, got {v.batch_size}")
-    _require(v.learning_rate > 0, f"{p}.learning_rate", f"must be > 0, got {v.learning_rate}")
-    _require(v.weight_decay >= 0, f"{p}.weight_decay", f"must be >= 0, got {v.weight_decay}")
-    _require(0 <= v.momentum < 1, f"{p}.momentum", f"must be in [0, 1), got {v.momentum}")
-    _require(
-        v.optimizer in OPTIMIZERS,
-        f"{p}.optimizer",
-        f"unknown {v.optimizer!r}{did_you_mean(v.optimizer, OPTIMIZERS)}; expected one of {list(OPTIMIZERS)}",
-    )
-    _require(
-        v.schedule in SCHEDULES,
-        f"{p}.schedule",
-        f"unknown {v.schedule!r}{did_you_mean(v.schedule, SCHEDULES)}; expected one of {list(SCHEDULES)}",
-    )
-    _require(0 <= v.warmup_epochs < v.epochs, f"{p}.warmup_epochs", f"must be in [0, epochs), got {v.warmup_epochs}")
-    _require(v.step_epochs > 0, f"{p}.step_epochs", f"must be > 0, got {v.step_epochs}")
-    _require(0 < v.step_factor <= 1, f"{p}.step_factor", f"must be in (0, 1], got {v.step_factor}")
-    _require(v.early_stopping_patience >= 0, f"{p}.early_stopping_patience", "must be >= 0")
-    _require(0 <= v.label_smoothing < 1, f"{p}.label_smoothing", f"must be in [0, 1), got {v.label_smoothing}")
-    _require(
-        v.precision in PRECISIONS,
-        f"{p}.precision",
-        f"unknown {v.precision!r}{did_you_mean(v.precision, PRECISIONS)}; expected one of {list(PRECISIONS)}",
-    )
-    _require(0 <= v.ema_momentum < 1, f"{p}.ema_momentum", f"must be in [0, 1), got {v.ema_momentum}")
-    a = v.augment
-    _require(0 <= a.rotation <= 180, f"{p}.augment.rotation", f"must be in [0, 180] degrees, got {a.rotation}")
-    _require(0 <= a.shift < 0.5, f"{p}.augment.shift", f"must be in [0, 0.5), got {a.shift}")
-    _require(0 <= a.zoom < 1, f"{p}.augment.zoom", f"must be in [0, 1), got {a.zoom}")
-    _require(0 <= a.shear < 60, f"{p}.augment.shear", f"must be in [0, 60) degrees, got {a.shear}")
-    _require(0 <= a.erasing <= 1, f"{p}.augment.erasing", f"must be a probability in [0, 1], got {a.erasing}")
+    _require(v.warmup_epochs < v.epochs, f"{p}.warmup_epochs", f"must be shorter than epochs, got {v.warmup_epochs}")
 
 
 def parse_params(raw: Any) -> Params:
     """Validate a params mapping (as loaded from YAML) and return frozen dataclasses."""
     if not isinstance(raw, Mapping):
         raise ConfigError(f"params: expected a mapping at the top level, got {type(raw).__name__}")
-    sections = {
-        "data": DataConfig,
-        "runtime": RuntimeConfig,
-        "evaluate": EvaluateConfig,
-        "compare": CompareConfig,
-        "ci": CIConfig,
-        "export": ExportConfig,
-    }
     for key in raw:
-        if key not in (*sections, "variants", "presets"):
-            top = [*sections, "variants", "presets"]
-            raise ConfigError(f"{_name(key)}: unknown top-level key{did_you_mean(str(key), top)}")
-    built = {key: _build(cls, raw.get(key), key) for key, cls in sections.items()}
+        if key not in TOP_LEVEL:
+            raise ConfigError(f"{name(key)}: unknown top-level key{did_you_mean(str(key), TOP_LEVEL)}")
+    built = {key: build(cls, raw.get(key), key) for key, cls in SECTIONS.items()}
     data: DataConfig = built["data"]
-    _require(0 < data.val_fraction <= 0.5, "data.val_fraction", f"must be in (0, 0.5], got {data.val_fraction}")
     _require(
         data.source in ("auto", "folder") or data.source.startswith("https://"),
         "data.source",
         f"expected 'auto', 'folder' or an https:// base URL, got {data.source!r} (a folder goes in data.folder)",
     )
     _require(bool(data.folder.strip()), "data.folder", "must not be empty")
-    strategy = built["runtime"].strategy
-    _require(
-        strategy in STRATEGIES,
-        "runtime.strategy",
-        f"unknown {strategy!r}{did_you_mean(strategy, STRATEGIES)}; expected one of {list(STRATEGIES)}",
-    )
-    _require(built["evaluate"].batch_size > 0, "evaluate.batch_size", "must be > 0")
-    _require(1 <= built["evaluate"].samples <= 100, "evaluate.samples", "must be in [1, 100]")
-    _require(0 <= built["evaluate"].tta_shift <= 4, "evaluate.tta_shift", "must be in [0, 4] pixels")
-    _require(built["compare"].ensemble_size >= 1, "compare.ensemble_size", "must be >= 1")
-    _require(built["ci"].max_accuracy_drop >= 0, "ci.max_accuracy_drop", "must be >= 0")
-    export: ExportConfig = built["export"]
-    _require(export.representative_samples >= 1, "export.representative_samples", "must be >= 1")
-    _require(export.latency_runs >= 1, "export.latency_runs", "must be >= 1")
-    _require(export.batch_size >= 1, "export.batch_size", "must be >= 1")
-    _require(export.max_int8_drop >= 0, "export.max_int8_drop", "must be >= 0")
 
     raw_variants = raw.get("variants")
     if not isinstance(raw_variants, Mapping) or not raw_variants:
@@ -326,36 +268,66 @@ def parse_params(raw: Any) -> Params:
     presets = _parse_variants(raw_presets, "presets")
     floors = _parse_floors(built["ci"].floors, {**variants, **presets})
     built["ci"] = dataclasses.replace(built["ci"], floors=floors)
-    return Params(variants=types.MappingProxyType(variants), presets=types.MappingProxyType(presets), **built)
+    if raw.get("bench") is not None:  # the defaults name variants a params file may not have
+        _check_bench(built["bench"], variants)
+    tune = None
+    if raw.get("tune") is not None:
+        key_types = {**scalar_keys(VariantConfig), **scalar_keys(AugmentConfig, "augment.")}
+        for fixed in ("name", "architecture"):
+            key_types.pop(fixed)
+        raw_all = {**raw_presets, **raw_variants}
+
+        def check(variant: str, settings: dict) -> None:
+            _parse_variants({variant: settings}, "variants")
+
+        tune = parse_tune(raw["tune"], raw_all, key_types, check)
+    return Params(
+        variants=types.MappingProxyType(variants), presets=types.MappingProxyType(presets), tune=tune, **built
+    )
+
+
+def _check_bench(bench: BenchConfig, variants: Mapping[str, VariantConfig]) -> None:
+    """The bench measures variants of the default run, named here, not in code."""
+    for key, names in (
+        ("racer", (bench.racer,)),
+        ("published_twin", (bench.published_twin,)),
+        ("determinism", bench.determinism),
+    ):
+        for variant in names:
+            _require(
+                variant in variants,
+                f"bench.{key}",
+                f"unknown variant {variant!r}{did_you_mean(variant, variants)}; known: {sorted(variants)}",
+            )
 
 
 def _parse_floors(raw: Any, known: Mapping[str, VariantConfig]) -> Mapping[str, float]:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"ci.floors: expected a mapping of variant name -> test accuracy, got {raw!r}")
+    check = next(f for f in dataclasses.fields(CIConfig) if f.name == "floors").metadata["check"]
     floors = {}
-    for name, value in raw.items():
-        key = f"ci.floors.{_name(name)}"
-        if name not in known:
-            raise ConfigError(f"{key}: unknown variant{did_you_mean(str(name), known)}; known: {sorted(known)}")
-        floors[name] = _check_type(key, value, float)
-        _require(0 <= floors[name] <= 1, key, f"must be a fraction in [0, 1], got {value}")
+    for variant, value in raw.items():
+        key = f"ci.floors.{name(variant)}"
+        if variant not in known:
+            raise ConfigError(f"{key}: unknown variant{did_you_mean(str(variant), known)}; known: {sorted(known)}")
+        floors[variant] = check_type(key, value, float)
+        check.check(key, floors[variant])
     return types.MappingProxyType(floors)
 
 
 def _parse_variants(raw: Mapping, section: str) -> dict[str, VariantConfig]:
     variants = {}
-    for name, settings in raw.items():
-        if not isinstance(name, str) or not name.replace("_", "").isalnum():
-            raise ConfigError(f"{section}.{_name(name)}: variant names use letters, digits and '_' only")
+    for variant, settings in raw.items():
+        if not isinstance(variant, str) or not variant.replace("_", "").isalnum():
+            raise ConfigError(f"{section}.{name(variant)}: variant names use letters, digits and '_' only")
         if settings is not None and not isinstance(settings, Mapping):
-            raise ConfigError(f"{section}.{name}: expected a mapping of settings, got {settings!r}")
+            raise ConfigError(f"{section}.{variant}: expected a mapping of settings, got {settings!r}")
         settings = dict(settings or {})
-        architecture = settings.pop("architecture", name)
-        _check_type(f"{section}.{name}.architecture", architecture, str)
-        variant = _build(VariantConfig, settings, f"{section}.{name}", name=name, architecture=architecture)
-        _validate_variant(variant, section)
-        _reject_ignored(variant, set(settings), f"{section}.{name}")
-        variants[name] = variant
+        architecture = settings.pop("architecture", variant)
+        check_type(f"{section}.{variant}.architecture", architecture, str)
+        parsed = build(VariantConfig, settings, f"{section}.{variant}", name=variant, architecture=architecture)
+        _reject_ignored(parsed, set(settings), f"{section}.{variant}")
+        variants[variant] = parsed
     return variants
 
 

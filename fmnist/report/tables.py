@@ -7,9 +7,10 @@ import dataclasses
 import re
 from pathlib import Path
 
-from fmnist.core import config
+from fmnist.core import config, tuning
 from fmnist.core.errors import FmnistError
 from fmnist.core.io import write_text
+from fmnist.core.schema import allowed
 
 RESULTS_START, RESULTS_END = "<!-- results:start -->", "<!-- results:end -->"
 BENCH_START, BENCH_END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -30,6 +31,8 @@ OPTION_SECTIONS = (
     ("compare", config.CompareConfig),
     ("export", config.ExportConfig),
     ("ci", config.CIConfig),
+    ("bench", config.BenchConfig),
+    ("tune", tuning.TuneConfig),
 )
 
 
@@ -185,12 +188,13 @@ def _default(option: dataclasses.Field) -> str:
 def options_table() -> str:
     """Every params.yaml key with its default and description, from the config dataclasses'
     field metadata: the one place options are described."""
-    lines = ["| key | default | meaning |", "|---|---|---|"]
+    lines = ["| key | default | allowed | meaning |", "|---|---|---|---|"]
     for prefix, section in OPTION_SECTIONS:
         for option in dataclasses.fields(section):
             if option.name == "name":  # the variant's key itself, not a setting
                 continue
-            lines.append(f"| `{prefix}.{option.name}` | {_default(option)} | {option.metadata['doc']} |")
+            row = f"| `{prefix}.{option.name}` | {_default(option)} | {allowed(option)} | {option.metadata['doc']} |"
+            lines.append(row)
     return "\n".join(lines)
 
 

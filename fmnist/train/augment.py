@@ -1,9 +1,10 @@
 """Per-sample, vectorised augmentation for tf.data batches.
 
-One random affine transform per image (rotation, shear, zoom, shift), an optional horizontal
-flip and random erasing, all drawn with stateless RNG from a per-batch seed, so a run is
-reproducible and no Python code runs per image. (Keras 3's RandomCrop/RandomTranslation on a
-batch would move every image alike.)
+One random affine transform per image (rotation, shear, zoom, shift), an integer random crop, an
+optional horizontal flip and random erasing, then mixup or CutMix across the batch, all drawn with
+stateless RNG from a per-batch seed, so a run is reproducible and no Python code runs per image.
+(Keras 3's RandomCrop/RandomTranslation on a batch would move every image alike, and
+keras.layers.MixUp/CutMix draw from a stateful generator.)
 """
 
 from __future__ import annotations
@@ -66,6 +67,67 @@ def random_erase(images: tf.Tensor, seed: tf.Tensor, probability: float) -> tf.T
     return tf.where(inside[..., None], noise, images)
 
 
+def random_crop(images: tf.Tensor, seed: tf.Tensor, pixels: int) -> tf.Tensor:
+    """Pad by `pixels` (black) and crop back to size at a random whole-pixel offset per image: the
+    recipe behind every published Fashion-MNIST result above 95.5 %. A translation by integers with
+    nearest-pixel sampling is exactly that crop, without materialising the padded batch."""
+    batch = tf.shape(images)[0]
+    offsets = tf.random.stateless_uniform([batch, 2], seed=seed, minval=-pixels, maxval=pixels + 1, dtype=tf.int32)
+    dx, dy = tf.unstack(tf.cast(offsets, tf.float32), axis=1)
+    ones, zeros = tf.ones_like(dx), tf.zeros_like(dx)
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=images,
+        transforms=tf.stack([ones, zeros, dx, zeros, ones, dy, zeros, zeros], axis=1),
+        output_shape=tf.shape(images)[1:3],
+        fill_value=0.0,
+        interpolation="NEAREST",
+        fill_mode="CONSTANT",
+    )
+
+
+def _beta(seed: tf.Tensor, alpha: float) -> tf.Tensor:
+    """One draw of Beta(alpha, alpha), from two stateless gamma draws."""
+    seeds = tf.random.experimental.stateless_split(seed, num=2)
+    first = tf.random.stateless_gamma([], seed=seeds[0], alpha=alpha)
+    second = tf.random.stateless_gamma([], seed=seeds[1], alpha=alpha)
+    return first / (first + second)
+
+
+def mix_batch(images: tf.Tensor, labels: tf.Tensor, seed: tf.Tensor, cfg: AugmentConfig) -> tuple[tf.Tensor, tf.Tensor]:
+    """Mixup (Zhang et al. 2018) or CutMix (Yun et al. 2019) of a batch with itself reversed, on
+    float images and one-hot (or smoothed) labels. With both set, each batch takes one of the two."""
+    if not cfg.mixing:
+        return images, labels
+    seeds = tf.random.experimental.stateless_split(
+        tf.random.experimental.stateless_fold_in(tf.cast(seed, tf.int64), 2), num=4
+    )
+    partner_images, partner_labels = tf.reverse(images, axis=[0]), tf.reverse(labels, axis=[0])
+
+    def mixup():
+        share = _beta(seeds[0], cfg.mixup)
+        return share * images + (1 - share) * partner_images, share * labels + (1 - share) * partner_labels
+
+    def cutmix():
+        height, width = images.shape[1], images.shape[2]
+        cut = tf.sqrt(1 - _beta(seeds[1], cfg.cutmix))  # side fraction of the pasted box
+        box_h, box_w = tf.cast(cut * height, tf.int32), tf.cast(cut * width, tf.int32)
+        centre = tf.random.stateless_uniform([2], seed=seeds[2], minval=0, maxval=1)
+        top = tf.clip_by_value(tf.cast(centre[0] * height, tf.int32) - box_h // 2, 0, height - box_h)
+        left = tf.clip_by_value(tf.cast(centre[1] * width, tf.int32) - box_w // 2, 0, width - box_w)
+        rows, cols = tf.range(height)[:, None], tf.range(width)[None, :]
+        inside = (rows >= top) & (rows < top + box_h) & (cols >= left) & (cols < left + box_w)
+        share = 1 - tf.cast(box_h * box_w, tf.float32) / (height * width)  # labels follow the area
+        mixed = tf.where(inside[None, :, :, None], partner_images, images)
+        return mixed, share * labels + (1 - share) * partner_labels
+
+    if not cfg.cutmix:
+        return mixup()
+    if not cfg.mixup:
+        return cutmix()
+    pick_mixup = tf.random.stateless_uniform([], seed=seeds[3]) < 0.5
+    return tf.cond(pick_mixup, mixup, cutmix)
+
+
 def augment_batch(images: tf.Tensor, seed: tf.Tensor, cfg: AugmentConfig) -> tf.Tensor:
     """Augment a float batch [B, H, W, C] in [0, 1]; every image gets its own random draw."""
     if not cfg.enabled:
@@ -73,6 +135,8 @@ def augment_batch(images: tf.Tensor, seed: tf.Tensor, cfg: AugmentConfig) -> tf.
     height, width = images.shape[1], images.shape[2]
     batch = tf.shape(images)[0]
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=3)
+    if cfg.crop:  # its own seed stream, so adding a crop leaves the other draws as they were
+        images = random_crop(images, tf.random.experimental.stateless_fold_in(tf.cast(seed, tf.int64), 1), cfg.crop)
     if cfg.rotation or cfg.shear or cfg.zoom or cfg.shift:
         images = tf.raw_ops.ImageProjectiveTransformV3(
             images=images,

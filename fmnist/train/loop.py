@@ -14,10 +14,11 @@ import tensorflow as tf
 from fmnist import IMAGE_SIZE, NUM_CLASSES
 from fmnist.core.config import RuntimeConfig, VariantConfig
 from fmnist.core.system import cpu_features, cpu_model
-from fmnist.train.augment import augment_batch
+from fmnist.train.augment import augment_batch, mix_batch
 from fmnist.train.models import build_model
 from fmnist.train.precision import choose_precision
 from fmnist.train.schedules import VariantSchedule
+from fmnist.train.trial import trial_callback
 
 
 def make_optimizer(v: VariantConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
@@ -65,9 +66,11 @@ def train_dataset(x: np.ndarray, y: np.ndarray, v: VariantConfig, replicas: int 
     batches = indices.repeat().batch(batch_size, drop_remainder=True)
 
     def load(step, index):
-        batch_images = augment_batch(tf.gather(images, index), tf.stack([v.seed, step]), v.augment)
+        seed = tf.stack([v.seed, step])
+        batch_images = augment_batch(tf.gather(images, index), seed, v.augment)
         batch_labels = tf.gather(labels, index)
-        return batch_images, tf.one_hot(batch_labels, NUM_CLASSES), tf.gather(weights, batch_labels)
+        mixed_images, targets = mix_batch(batch_images, tf.one_hot(batch_labels, NUM_CLASSES), seed, v.augment)
+        return mixed_images, targets, tf.gather(weights, batch_labels)
 
     dataset = tf.data.Dataset.zip(tf.data.Dataset.counter(), batches)
     dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
@@ -223,6 +226,9 @@ def train_variant(
         # Validate on the averaged weights, and leave them in the model at epoch end so
         # BestEpoch keeps the averaged weights of the best epoch.
         callbacks.insert(0, keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
+    reporter = trial_callback(v.name, v.epochs)  # only under `fmnist tune`
+    if reporter is not None:
+        callbacks.append(reporter)
     if live_dir is not None:
         from dvclive import Live
         from dvclive.keras import DVCLiveCallback
@@ -251,6 +257,8 @@ def train_variant(
         "cpu": cpu_model(),
         "cpu_features": cpu_features(),
     }
+    if reporter is not None and reporter.pruned_at_epoch:
+        metrics["pruned_at_epoch"] = reporter.pruned_at_epoch
     if probe_ms:  # precision: auto timed a few steps in each precision to choose
         metrics["precision_probe_ms"] = probe_ms
     if strategy:  # recorded only when distributed, so single-device metrics stay as they were

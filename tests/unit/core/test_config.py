@@ -75,6 +75,15 @@ def test_params_are_frozen():
         ("ci.floors.mlp_a", "high", "ci.floors.mlp_a: expected a number"),
         ("ci.floors", [0.9], "ci.floors: expected a mapping"),
         ("variants.mlp_a.floor", 0.9, "variants.mlp_a.floor: unknown key"),
+        ("variants.mlp_a.augment.crop", 9, "variants.mlp_a.augment.crop: must be in [0, 8], got 9"),
+        ("variants.mlp_a.augment.crop", 1.5, "variants.mlp_a.augment.crop: expected an integer"),
+        ("variants.mlp_a.augment.mixup", -0.2, "variants.mlp_a.augment.mixup: must be in [0, 10]"),
+        ("variants.mlp_a.augment.cutmix", "yes", "variants.mlp_a.augment.cutmix: expected a number"),
+        ("variants.mlp_a.warmup_epochs", 15.0, "variants.mlp_a.warmup_epochs: must be shorter than epochs"),
+        ("bench.racer", "champoin", "bench.racer: unknown variant 'champoin' (did you mean 'champion'?)"),
+        ("bench.determinism", "champion", "bench.determinism: expected a list of names"),
+        ("bench.determinism", ["mlp_a", "champion_long"], "bench.determinism: unknown variant 'champion_long'"),
+        ("bench.racers", "mlp_a", "bench.racers: unknown key (did you mean 'racer'?)"),
     ],
 )
 def test_invalid_params_name_the_key(path, value, message):
@@ -120,3 +129,22 @@ def test_yaml_syntax_error_names_the_line(tmp_path):
 def test_missing_params_file(tmp_path):
     with pytest.raises(ConfigError, match="file not found"):
         load_params(tmp_path / "params.yaml")
+
+
+def test_every_default_passes_its_own_check():
+    """A field's default and its allowed values are declared together; they must agree."""
+    import dataclasses
+
+    from fmnist.core import config
+
+    for section in (*config.SECTIONS.values(), config.VariantConfig, config.AugmentConfig):
+        for option in dataclasses.fields(section):
+            check = option.metadata.get("check")
+            if check is not None and option.default is not dataclasses.MISSING:
+                check.check(f"{section.__name__}.{option.name}", option.default)
+
+
+def test_bench_names_variants_of_the_default_run():
+    params = parse_params(RAW)
+    assert params.bench.racer in params.variants and params.bench.published_twin in params.variants
+    assert set(params.bench.determinism) <= set(params.variants)

@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import numpy as np
 
 from fmnist.evaluate import export
@@ -20,6 +23,27 @@ def test_saved_model_and_tflite_exports_agree(small_cnn, fixture_train, tmp_path
     assert np.mean(quantized["predictions"] == tflite["predictions"]) > 0.9
     for row in (keras_run, saved, tflite, quantized):
         assert row["latency_ms"] > 0 and row["images_per_second"] > 0
+
+
+def test_export_bytes_depend_on_the_model_only(small_cnn, tmp_path):
+    """Exporting one model in two processes (as two `dvc repro` runs do) gives identical files, so
+    a retrain to the same weights leaves models/export's DVC hash as it was. Keras's own export
+    orders variables by object id and writes a random fingerprint uuid."""
+    small_cnn.save(tmp_path / "model.keras")
+    script = (
+        "import sys, keras; from pathlib import Path; from fmnist.evaluate import export; "
+        "root = Path(sys.argv[1]); export.export_saved_model(keras.models.load_model(sys.argv[2]), root / 'saved'); "
+        "(root / 'model.tflite').write_bytes(export.convert_tflite(root / 'saved'))"
+    )
+    for name in ("first", "second"):
+        subprocess.run([sys.executable, "-c", script, tmp_path / name, tmp_path / "model.keras"], check=True)
+
+    def contents(root):
+        return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()}
+
+    first = contents(tmp_path / "first")
+    assert {"saved/saved_model.pb", "saved/fingerprint.pb", "saved/variables/variables.index"} <= set(first)
+    assert contents(tmp_path / "second") == first
 
 
 def test_mixed_precision_models_export_as_float32(fixture_train, tmp_path):

@@ -58,6 +58,16 @@ def test_class_weights():
     assert np.all(class_weight_vector(labels, enabled=False) == 1.0)
 
 
+def test_train_dataset_mixes_labels_with_mixup(fixture_train):
+    images, labels = fixture_train
+    variant = VariantConfig(name="t", architecture="mlp_a", batch_size=100, augment=AugmentConfig(mixup=0.4, crop=2))
+    dataset, _ = train_dataset(images.astype(np.float32) / 255, labels, variant)
+    _, targets, _ = next(iter(dataset))
+    targets = targets.numpy()
+    np.testing.assert_allclose(targets.sum(axis=1), 1.0, atol=1e-6)
+    assert (np.count_nonzero(targets, axis=1) == 2).mean() > 0.8  # two classes per image (unless a pair agrees)
+
+
 def test_train_dataset_batches_are_shuffled_and_complete(fixture_train):
     images, labels = fixture_train
     variant = VariantConfig(name="t", architecture="mlp_a", batch_size=100, augment=AugmentConfig(horizontal_flip=True))
