@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 export TF_ENABLE_ONEDNN_OPTS := 1
 SYSTEM_DATA := /usr/share/datasets/fashion-mnist
 
-.PHONY: help setup node-tools browser data repro test test-fast lint format deps bench seeds plots clean
+.PHONY: help setup node-tools browser postgres data repro test test-fast lint format deps bench seeds plots clean
 
 help:
 	@echo "make repro   - set up, then run the whole DVC pipeline (dvc repro)"
@@ -64,6 +64,19 @@ browser:
 		echo "browser: no chromium; the browser test will be skipped (without apt, install chromium and chromedriver by hand, e.g. brew install --cask chromium and brew install chromedriver)"; \
 	fi
 
+# PostgreSQL for the test where two `fmnist tune` workers share one Optuna study; the test starts
+# its own throw-away server. Skipped (outside CI) when unavailable.
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null; then \
+		echo "postgres: PostgreSQL found"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "postgres: installing Debian package postgresql"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null \
+			|| echo "postgres: apt-get failed; the shared-study test will be skipped"; \
+	else \
+		echo "postgres: no PostgreSQL; the shared-study test will be skipped (without apt: brew install postgresql)"; \
+	fi
+
 # The pipeline's fetch stage looks in data/external/, then the Debian package, then downloads.
 # Install the Debian package when no local copy exists and apt is usable (root, Debian/Ubuntu).
 data:
@@ -90,7 +103,7 @@ repro: setup data
 	@set -o pipefail; dvc repro 2>&1 | while IFS= read -r line; do printf '%s %s\n' "$$(date -u +%T)" "$$line"; done \
 		| tee logs/repro.log
 
-test: setup node-tools browser data
+test: setup node-tools browser postgres data
 	pytest -q --durations=15
 
 test-fast: setup

@@ -1,4 +1,5 @@
 import gzip
+import os
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,20 @@ def s3(tmp_path_factory):
     yield server
     server.process.terminate()
     server.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    """A real PostgreSQL server on 127.0.0.1 (Debian's package, `make postgres`) for the session."""
+    from tests.harness import postgres as postgres_server
+
+    if postgres_server.binaries() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL is not installed: `make test` installs it (make postgres)")
+        pytest.skip("PostgreSQL is not installed (make postgres, or apt-get install postgresql)")
+    server = postgres_server.start(tmp_path_factory.mktemp("postgres"))
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -69,6 +69,11 @@ def make_repo(target: Path, epochs: int = 1, variants: list[str] | None = None) 
         # A floor must name an existing variant or preset (a stale one fails loudly).
         known = {*variants, *params.get("presets", {})}
         params["ci"]["floors"] = {name: floor for name, floor in params["ci"]["floors"].items() if name in known}
+        # bench: and tune: name variants of the run, so they follow the subset too.
+        first = variants[0]
+        params["bench"] = {"racer": first, "published_twin": first, "determinism": [first]}
+        if params.get("tune", {}).get("variant") not in variants:
+            params["tune"] = {**params["tune"], "variant": first}
     (target / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["git", "init", "-q"], target)
     run(["git", "config", "user.email", "test@example.com"], target)

@@ -53,7 +53,11 @@ def export_saved_model(model, directory: Path) -> None:
     module = tf.Module()
     module.model_variables = [variable.value for variable in model.weights]
 
-    @tf.function(input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32, name="images")])
+    # The input keeps the model's own name ("image"), as Keras's export names it, for clients
+    # that feed it by name (TF Serving).
+    input_name = model.inputs[0].name if getattr(model, "inputs", None) else "image"
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32, name=input_name)])
     def serve(images):
         return {"output_0": model(images, training=False)}
 

@@ -120,7 +120,8 @@ def bench_table(bench: dict, summary: dict) -> str:
     if published.get("speedup"):
         lines.append(
             f"- The enhanced CNN trained the published way (batch 64, Adam, no oneDNN flag, per-image Python "
-            f"augmentation): {published['images_per_second']:.0f} images/s; this pipeline's `cnn_enhanced`: "
+            f"augmentation): {published['images_per_second']:.0f} images/s; this pipeline's "
+            f"`{published.get('variant', 'cnn_enhanced')}`: "
             f"**{published['speedup']:.2f}× faster**."
         )
     for name, row in bench.get("determinism", {}).items():

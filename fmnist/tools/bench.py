@@ -27,8 +27,7 @@ from fmnist.tools import timing
 
 PUBLISHED_EPOCHS = 30  # epochs the published enhanced-CNN recipe trains for its 92.74 %
 DEAD_TIME_LIMIT = 2.0  # seconds fit may run past its last epoch
-RACER = "champion_fast"  # trained in full by the bench for the time-to-accuracy ratio
-COST_VARIANTS = ("cnn_basic", "champion")  # determinism cost: a small and a large model
+# Which variants race, reproduce the published recipe and price determinism: params.yaml `bench:`.
 
 
 @dataclass(frozen=True)
@@ -90,15 +89,16 @@ def race(params, data: dict, settings: Settings, published_images_per_second: fl
     its measured time per epoch x the epochs it trains."""
     from fmnist.train.loop import train_variant
 
-    if RACER not in params.variants:
+    racer = params.bench.racer
+    if racer not in params.variants:
         return None
     with tempfile.TemporaryDirectory() as live:
-        result = train_variant(params.variants[RACER], data, params.runtime, live_dir=Path(live), verbose=0)
+        result = train_variant(params.variants[racer], data, params.runtime, live_dir=Path(live), verbose=0)
         dead = timing.fit_dead_seconds_of(result.metrics, Path(live))
     published_seconds = PUBLISHED_EPOCHS * len(data["x_train"]) / published_images_per_second
-    pipeline = settings.train_dir / f"{RACER}.json"
+    pipeline = settings.train_dir / f"{racer}.json"
     return {
-        "variant": RACER,
+        "variant": racer,
         "train_seconds": result.metrics["train_seconds"],
         "best_val_accuracy": result.metrics["best_val_accuracy"],
         "fit_dead_seconds": dead,
@@ -143,14 +143,18 @@ def run(settings: Settings) -> dict:
     }
     result["determinism"] = {
         name: timing.determinism_cost(params.variants[name], train["x"], train["y"], settings.pairs)
-        for name in COST_VARIANTS
+        for name in params.bench.determinism
         if name in params.variants
     }
+    twin = params.bench.published_twin
+    twin_architecture = params.variants[twin].architecture if twin in params.variants else "cnn_enhanced"
     published = max(
-        timing.published_recipe_throughput(settings.steps, settings.data_dir) for _ in range(settings.rounds)
+        timing.published_recipe_throughput(settings.steps, settings.data_dir, twin_architecture)
+        for _ in range(settings.rounds)
     )
-    ours = rows.get("cnn_enhanced", {}).get("images_per_second")
+    ours = rows.get(twin, {}).get("images_per_second")
     result["published_recipe"] = {
+        "variant": twin,
         "images_per_second": round(published, 1),
         "speedup": round(ours / published, 2) if ours else None,
     }
@@ -237,8 +241,9 @@ def main(argv: list[str] | None = None) -> None:
     write_json(args.out, result)
     from fmnist.core.config import load_params
 
-    # The published recipe's accuracy is the target cnn_enhanced reproduces.
-    plot_time_to_accuracy(result, args.plot, load_params(args.params).ci.floors.get("cnn_enhanced"))
+    # The published recipe's accuracy is the target its twin reproduces.
+    params = load_params(args.params)
+    plot_time_to_accuracy(result, args.plot, params.ci.floors.get(params.bench.published_twin))
     print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=1))
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from fmnist.core.errors import FmnistError, exit_on_error
 from fmnist.core.io import read_json, write_json, write_text
 from fmnist.report.tables import readme_blocks, results_table, update_readme
+from fmnist.tools import tune
 
 
 def resolve_model(spec: str) -> Path:
@@ -257,6 +258,7 @@ def parser() -> argparse.ArgumentParser:
     pareto.add_argument("--seeds", type=Path, default=Path("metrics/seeds.json"))
     pareto.add_argument("--out", type=Path, default=Path("plots/report/pareto.png"))
     pareto.set_defaults(run=run_pareto)
+    tune.add_command(commands)
     deps = commands.add_parser("deps", help="regenerate dvc.yaml's code deps from the stages' imports")
     deps.add_argument("--dvc-yaml", type=Path, default=Path("dvc.yaml"))
     deps.add_argument("--check", action="store_true", help="fail instead of writing when they are out of date")

@@ -2,6 +2,9 @@
 and a push/pull round trip through a local-directory remote (marked slow)."""
 
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -94,3 +97,76 @@ def test_remote_round_trip_needs_no_retraining(repo, tmp_path):
     assert (clone / "models" / "variants" / "mlp_a" / "model.keras").is_file()
     output = run(["dvc", "repro"], clone).stdout
     assert "Running stage" not in output and "up to date" in output, output
+
+
+def clone_worker(repo: Path, target: Path) -> Path:
+    """Another machine: a git clone that reads the outputs from the first one's DVC cache."""
+    run(["git", "clone", "-q", str(repo), str(target)], repo.parent)
+    run(["git", "config", "user.email", "test@example.com"], target)
+    run(["git", "config", "user.name", "fmnist tests"], target)
+    run(["dvc", "cache", "dir", "--local", str(repo / ".dvc" / "cache")], target)
+    run(["dvc", "checkout"], target)
+    return target
+
+
+def test_two_workers_share_one_study_in_postgresql(repo, postgres, tmp_path):
+    """`fmnist tune` on two machines with one PostgreSQL storage: Optuna hands out the trials,
+    each trial is one DVC experiment of one worker, and none runs twice."""
+    import optuna
+    import yaml
+
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["tune"] = {
+        "variant": "mlp_a",
+        "trials": 2,
+        "pruner": "none",
+        # label_smoothing is not in mlp_a's settings: the trial adds it (-S ++key=value).
+        "space": {
+            "learning_rate": {"low": 0.0003, "high": 0.01, "log": True},
+            "label_smoothing": {"low": 0.0, "high": 0.2},
+        },
+    }
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["git", "commit", "-qam", "search space"], repo)
+    workers = [clone_worker(repo, tmp_path / f"worker{i}") for i in (1, 2)]
+    command = ["fmnist", "tune", "--storage", postgres.url, "--study-name", "shared"]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    processes = [
+        subprocess.Popen(command, cwd=worker, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for worker in workers
+    ]
+    outputs = [process.communicate(timeout=900)[0] for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], outputs
+
+    study = optuna.load_study(study_name="shared", storage=postgres.url)
+    assert sorted(trial.number for trial in study.trials) == [0, 1, 2, 3]
+    assert {trial.state.name for trial in study.trials} == {"COMPLETE"}
+    ran = {}  # experiment name -> (worker, ref)
+    for worker in workers:
+        refs = run(["git", "for-each-ref", "--format=%(refname)", "refs/exps/"], worker).stdout.split()
+        for ref in refs:
+            ran.setdefault(ref.rsplit("/", 1)[-1], []).append((worker, ref))
+    assert sorted(ran) == [f"shared-{n}" for n in range(4)] and all(len(w) == 1 for w in ran.values()), ran
+    for trial in study.trials:  # the study's value is its experiment's validation accuracy
+        worker, ref = ran[f"shared-{trial.number}"][0]
+        metrics = json.loads(run(["git", "show", f"{ref}:metrics/train/mlp_a.json"], worker).stdout)
+        assert trial.value == metrics["best_val_accuracy"]
+        trained = yaml.safe_load(run(["git", "show", f"{ref}:params.yaml"], worker).stdout)
+        for key in ("learning_rate", "label_smoothing"):
+            assert trained["variants"]["mlp_a"][key] == pytest.approx(trial.params[key])
+    last = max(outputs, key=len)
+    assert "tune: shared: " in last and "dvc exp apply shared-" in last
+    table = run(["dvc", "exp", "show", "--only-changed", "--csv"], workers[0]).stdout
+    assert "learning_rate" in table and "shared-" in table
+
+    # The same study name with another space is refused in one line, before any trial runs.
+    changed = yaml.safe_load((workers[0] / "params.yaml").read_text())
+    changed["tune"]["space"] = {"learning_rate": {"low": 0.001, "high": 0.1, "log": True}}
+    (workers[0] / "params.yaml").write_text(yaml.safe_dump(changed, sort_keys=False))
+    refused = run(command, workers[0], check=False)
+    assert refused.returncode == 2 and "exists with another variant or space" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    closed = postgres.url.rsplit(":", 1)[0] + ":1/postgres"  # nothing listens on port 1
+    unreachable = run(["fmnist", "tune", "--storage", closed, "--study-name", "other"], workers[0], check=False)
+    assert unreachable.returncode == 2 and "cannot open the study" in unreachable.stderr
+    assert len(optuna.load_study(study_name="shared", storage=postgres.url).trials) == 4  # nothing lost

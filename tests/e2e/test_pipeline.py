@@ -110,6 +110,17 @@ def test_forced_rerun_gives_identical_metrics_and_predictions(repo, name):
     assert [path.read_bytes() for path in outputs] == before
     assert model_hash() == lock_before
 
+    # Downstream, only the timings moved: compare re-runs on them, writes models/best with the
+    # same bytes, and export (whose inputs are models/best and the data) stays up to date.
+    def best_model() -> list:
+        outs = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]["compare"]["outs"]
+        return [out for out in outs if out["path"] == "models/best"]
+
+    best = best_model()
+    output = run(["dvc", "repro"], repo).stdout
+    assert "Running stage 'export'" not in output, output
+    assert best_model() == best
+
 
 def test_param_change_reruns_only_that_variant_and_diff_reports_it(repo):
     params = yaml.safe_load((repo / "params.yaml").read_text())

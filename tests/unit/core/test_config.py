@@ -75,6 +75,8 @@ def test_params_are_frozen():
         ("ci.floors.mlp_a", "high", "ci.floors.mlp_a: expected a number"),
         ("ci.floors", [0.9], "ci.floors: expected a mapping"),
         ("variants.mlp_a.floor", 0.9, "variants.mlp_a.floor: unknown key"),
+        ("variants.mlp_a.learning_rate", float("nan"), "variants.mlp_a.learning_rate: must be > 0, got nan"),
+        ("data.val_fraction", float("nan"), "data.val_fraction: must be in (0, 0.5], got nan"),
         ("variants.mlp_a.augment.crop", 9, "variants.mlp_a.augment.crop: must be in [0, 8], got 9"),
         ("variants.mlp_a.augment.crop", 1.5, "variants.mlp_a.augment.crop: expected an integer"),
         ("variants.mlp_a.augment.mixup", -0.2, "variants.mlp_a.augment.mixup: must be in [0, 10]"),

@@ -81,3 +81,10 @@ def test_a_bad_space_names_the_key(change, message):
 def test_a_preset_can_be_tuned_and_an_integer_range_draws_integers():
     tune = parse_params(with_tune(variant="champion_long", space={"epochs": {"low": 20, "high": 60, "step": 10}})).tune
     assert tune.space["epochs"].kind == "int" and tune.space["epochs"].step == 10
+
+
+def test_keys_valid_alone_but_not_together_are_refused():
+    space = {"epochs": {"low": 3, "high": 20}, "warmup_epochs": {"low": 0.0, "high": 5.0}}
+    with pytest.raises(ConfigError) as error:
+        parse_params(with_tune(variant="mlp_a", space=space))
+    assert "tune.space: epochs=3, warmup_epochs=5.0 together are not allowed for mlp_a" in str(error.value)

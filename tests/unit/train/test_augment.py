@@ -106,3 +106,11 @@ def test_mixing_is_off_by_default_and_seeded(batch):
     first = mix_batch(batch, labels, tf.constant([7, 7]), both)
     again = mix_batch(batch, labels, tf.constant([7, 7]), both)
     np.testing.assert_array_equal(first[0].numpy(), again[0].numpy())
+
+
+def test_tiny_mixing_alphas_never_divide_zero_by_zero(batch):
+    """Beta(alpha, alpha) from two gamma draws: for alpha near 0 both underflow to 0 in float32."""
+    labels = tf.one_hot(tf.range(64) % 10, 10)
+    for step in range(20):
+        images, targets = mix_batch(batch, labels, tf.constant([3, step]), AugmentConfig(mixup=0.001, cutmix=0.001))
+        assert np.isfinite(images.numpy()).all() and np.isfinite(targets.numpy()).all()
