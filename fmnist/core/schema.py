@@ -37,9 +37,10 @@ class Range:
         return f"{left}{low}, {_number(self.high)}{right}{unit}"
 
     def check(self, key: str, value: Any) -> None:
-        below = self.low is not None and (value <= self.low if self.low_open else value < self.low)
-        above = self.high is not None and (value >= self.high if self.high_open else value > self.high)
-        if below or above:
+        # Written as "inside", so that NaN (never inside) fails rather than slipping through.
+        above_low = self.low is None or (value > self.low if self.low_open else value >= self.low)
+        below_high = self.high is None or (value < self.high if self.high_open else value <= self.high)
+        if not (above_low and below_high):
             what = f"{self.what} " if self.what else ""
             where = f"in {self.describe()}" if self.high is not None else self.describe()
             raise ConfigError(f"{key}: must be {what}{where}, got {value!r}")

@@ -10,6 +10,7 @@ variant accepts: it is checked by building the variant with it, so a range that 
 from __future__ import annotations
 
 import copy
+import itertools
 import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -97,6 +98,36 @@ def _distribution(key: str, raw: Any, kind: type) -> Distribution:
     return Distribution(key, kind.__name__, low=low, high=high, log=log, step=step)
 
 
+COMBINATIONS_CHECKED = 512  # corners of the space built and validated together, at most
+
+
+def _with_values(raw_settings: Any, values: Mapping[str, Any]) -> dict:
+    """A copy of a variant's raw settings with dotted `values` set (parents created)."""
+    settings = copy.deepcopy(dict(raw_settings or {}))
+    for key, value in values.items():
+        node = settings
+        *parents, leaf = key.split(".")
+        for parent in parents:
+            if not isinstance(node.get(parent), Mapping):
+                node[parent] = {}
+            node = node[parent] = dict(node[parent])
+        node[leaf] = value
+    return settings
+
+
+def _check_combinations(space: Mapping[str, Distribution], raw_settings: Any, variant: str, check_variant) -> None:
+    """Keys valid alone may clash together (adam with weight decay, warm-up as long as training):
+    build the variant at the corners of the space (every choice, each range's ends)."""
+    corners = [[(key, v) for v in (d.choices or (d.low, d.high))] for key, d in space.items()]
+    for combination in itertools.islice(itertools.product(*corners), COMBINATIONS_CHECKED):
+        values = dict(combination)
+        try:
+            check_variant(variant, _with_values(raw_settings, values))
+        except ConfigError as error:
+            shown = ", ".join(f"{key}={value!r}" for key, value in values.items())
+            raise ConfigError(f"tune.space: {shown} together are not allowed for {variant}: {error}") from None
+
+
 def parse_tune(
     raw: Any, raw_variants: Mapping[str, Any], key_types: Mapping[str, type], check_variant: Callable[[str, dict], Any]
 ) -> TuneConfig:
@@ -123,19 +154,12 @@ def parse_tune(
         distribution = _distribution(key, spec, _key_type(key, key_types))
         values = distribution.choices or (distribution.low, distribution.high)
         for value in values:
-            settings = copy.deepcopy(dict(raw_variants[tune.variant] or {}))
-            node = settings
-            *parents, leaf = key.split(".")
-            for parent in parents:
-                if not isinstance(node.get(parent), Mapping):
-                    node[parent] = {}
-                node = node[parent] = dict(node[parent])
-            node[leaf] = value
             try:
-                check_variant(tune.variant, settings)
+                check_variant(tune.variant, _with_values(raw_variants[tune.variant], {key: value}))
             except ConfigError as error:
                 raise ConfigError(f"tune.space.{key}: {value!r} is not allowed for {tune.variant}: {error}") from None
         space[key] = distribution
+    _check_combinations(space, raw_variants[tune.variant], tune.variant, check_variant)
     if tune.sampler == "grid":
         for key, distribution in space.items():
             require(

@@ -90,7 +90,9 @@ def _beta(seed: tf.Tensor, alpha: float) -> tf.Tensor:
     seeds = tf.random.experimental.stateless_split(seed, num=2)
     first = tf.random.stateless_gamma([], seed=seeds[0], alpha=alpha)
     second = tf.random.stateless_gamma([], seed=seeds[1], alpha=alpha)
-    return first / (first + second)
+    total = first + second
+    # For small alpha both float32 draws can underflow to 0: an even mix, never 0 / 0.
+    return tf.where(total > 0, first / tf.maximum(total, 1e-30), 0.5)
 
 
 def mix_batch(images: tf.Tensor, labels: tf.Tensor, seed: tf.Tensor, cfg: AugmentConfig) -> tuple[tf.Tensor, tf.Tensor]:
