@@ -136,6 +136,23 @@ def redact(url: str) -> str:
     return url
 
 
+def absolute_storage(url: str, cwd: Path) -> str:
+    """An SQLite URL with its path made absolute: trials run in DVC's temporary copies of the
+    repository (`dvc exp run --temp`), where a relative path would name another, empty file."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url[len(prefix) :].startswith("/"):
+        return prefix + str((cwd / url[len(prefix) :]).resolve())
+    return url
+
+
+def failure_line(output: str, returncode: int) -> str:
+    """The line that says why a trial's `dvc exp run` failed: the stage's own one-line error
+    (fmnist's `error: …`) when there is one, else DVC's last line."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    own = [line for line in lines if line.startswith("error: ")]
+    return (own or lines or [f"dvc exp run exited {returncode}"])[-1]
+
+
 def overrides(variant: str, params: dict) -> list[str]:
     """`-S` arguments that set one trial's params (floats in full precision). `++` is Hydra's
     add-or-override, which DVC's -S speaks: a key the variant leaves at its default is added."""
@@ -188,8 +205,7 @@ def run_trial(study, options: Options, tune: TuneConfig, metrics_path: str, cwd:
     row["seconds"] = round(time.perf_counter() - started, 1)
     metrics = experiment_metrics(name, metrics_path, cwd) if result.returncode == 0 else None
     if metrics is None:
-        lines = (result.stderr or result.stdout).strip().splitlines()
-        row.update(state="FAIL", error=lines[-1] if lines else f"dvc exp run exited {result.returncode}")
+        row.update(state="FAIL", error=failure_line(result.stdout + "\n" + result.stderr, result.returncode))
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
     elif metrics.get("pruned_at_epoch"):
         row.update(state="PRUNED", value=metrics["best_val_accuracy"], pruned_at_epoch=metrics["pruned_at_epoch"])
@@ -266,7 +282,9 @@ def run_command(args) -> None:
     minutes = params.tune.timeout_minutes
     options = Options(
         study_name=study_name,
-        storage=args.storage or os.environ.get("FMNIST_TUNE_STORAGE") or "sqlite:///tune.db",
+        storage=absolute_storage(
+            args.storage or os.environ.get("FMNIST_TUNE_STORAGE") or "sqlite:///tune.db", Path.cwd()
+        ),
         variant=variant,
         trials=args.trials or params.tune.trials,
         timeout=args.timeout or (minutes * 60 if minutes else None),

@@ -41,6 +41,19 @@ def test_storage_urls_lose_their_password_in_messages():
     assert tune.redact("sqlite:///tune.db") == "sqlite:///tune.db"
 
 
+def test_sqlite_paths_become_absolute_for_dvcs_temporary_copies(tmp_path):
+    assert tune.absolute_storage("sqlite:///tune.db", tmp_path) == f"sqlite:///{tmp_path / 'tune.db'}"
+    assert tune.absolute_storage("sqlite:////srv/t.db", tmp_path) == "sqlite:////srv/t.db"
+    assert tune.absolute_storage("postgresql+psycopg://h/db", tmp_path) == "postgresql+psycopg://h/db"
+
+
+def test_a_failed_trial_names_the_stages_own_error():
+    own = "error: params.yaml: variants.v.batch_size: must be > 0, got 0"
+    output = f"Running stage 'train@v':\n{own}\nERROR: failed to reproduce 'train@v'"
+    assert tune.failure_line(output, 1) == own
+    assert tune.failure_line("", 255) == "dvc exp run exited 255"
+
+
 def test_the_grid_sampler_walks_choices_and_steps():
     raw = copy.deepcopy(RAW)
     raw["tune"]["sampler"] = "grid"
