@@ -163,10 +163,14 @@ def overrides(variant: str, params: dict) -> list[str]:
     return args
 
 
-def experiment_metrics(name: str, path: str, cwd: Path) -> dict | None:
-    """A file of experiment `name` of the current commit, as its git ref holds it (None when the
-    run made no experiment). DVC keeps experiments at refs/exps/<sha[:2]>/<sha[2:]>/<name>."""
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True).stdout.strip()
+def head_commit(cwd: Path) -> str:
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True).stdout.strip()
+
+
+def experiment_metrics(name: str, path: str, cwd: Path, head: str) -> dict | None:
+    """A file of experiment `name` of baseline commit `head`, as its git ref holds it (None when
+    the run made no experiment). DVC keeps experiments at refs/exps/<sha[:2]>/<sha[2:]>/<name>;
+    the baseline is the commit the trial started from, even if HEAD moved while it trained."""
     ref = f"refs/exps/{head[:2]}/{head[2:]}/{name}"
     shown = subprocess.run(["git", "show", f"{ref}:{path}"], cwd=cwd, capture_output=True, text=True)
     return json.loads(shown.stdout) if shown.returncode == 0 else None
@@ -195,7 +199,7 @@ def run_trial(study, options: Options, tune: TuneConfig, metrics_path: str, cwd:
     # compare and export follow with `dvc exp apply NAME && dvc repro` for the trial kept.
     target = f"evaluate@{options.variant}"
     command = ["dvc", "exp", "run", "--temp", "-n", name, *overrides(options.variant, trial.params), target]
-    started = time.perf_counter()
+    started, head = time.perf_counter(), head_commit(cwd)
     try:
         result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     except BaseException:  # interrupted: the study must not keep the trial RUNNING forever
@@ -203,7 +207,7 @@ def run_trial(study, options: Options, tune: TuneConfig, metrics_path: str, cwd:
         raise
     row = {"trial": trial.number, "experiment": name, "params": trial.params}
     row["seconds"] = round(time.perf_counter() - started, 1)
-    metrics = experiment_metrics(name, metrics_path, cwd) if result.returncode == 0 else None
+    metrics = experiment_metrics(name, metrics_path, cwd, head) if result.returncode == 0 else None
     if metrics is None:
         row.update(state="FAIL", error=failure_line(result.stdout + "\n" + result.stderr, result.returncode))
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
