@@ -103,11 +103,17 @@ repro: setup data
 	@set -o pipefail; dvc repro 2>&1 | while IFS= read -r line; do printf '%s %s\n' "$$(date -u +%T)" "$$line"; done \
 		| tee logs/repro.log
 
+# pytest-xdist: one worker per core (at most 4, as each builds its own fixtures); most tests
+# wait on subprocesses (dvc, TensorFlow start-up, servers), so two workers on two cores help.
+# TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= auto
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --maxprocesses 4 --dist loadgroup
+
 test: setup node-tools browser postgres data
-	pytest -q --durations=15
+	pytest -q --durations=15 $(PYTEST_PARALLEL)
 
 test-fast: setup
-	pytest -q -m "not slow"
+	pytest -q -m "not slow" $(PYTEST_PARALLEL)
 
 # dvc plots show with the Vega libraries copied next to the page (no CDN needed).
 plots: setup node-tools

@@ -13,11 +13,13 @@ def main() -> None:
     args = parse_stage_args(
         __doc__,
         data_dir="val.npz and test.npz",
-        eval_dir="evaluate stages' metrics JSON",
+        eval_dir="evaluate stages' headline metrics JSON",
+        scores_dir="evaluate stages' per-class scores JSON",
         train_dir="train stages' metrics JSON",
         predictions_dir="per-variant val/test probabilities",
         models_dir="one folder per trained variant",
-        summary="writes the summary JSON",
+        summary="writes the summary JSON (machine, every variant, the ensemble)",
+        headline="writes the headline metrics JSON (best variant and ensemble)",
         plots_dir="writes leaderboard, per-class and curve plots",
         best_dir="writes the best model or ensemble",
         live_dir="DVCLive folders of the train stages",
@@ -33,7 +35,8 @@ def main() -> None:
     best = rows[0]
     compare.write_best(args.models_dir, best, args.best_dir)
     write_json(args.summary, summary, sort_keys=False)  # variants best validation accuracy first
-    compare.comparison_figures(names, rows, summary, args.eval_dir, args.live_dir, args.plots_dir)
+    write_json(args.headline, compare.best_metrics(summary), sort_keys=False)
+    compare.comparison_figures(names, rows, summary, args.scores_dir, args.live_dir, args.plots_dir)
     print(f"compare: best {best['name']} (val {best['val_accuracy']:.4f}, test {best['test_accuracy']:.4f}); "
           f"ensemble {members} test {test['accuracy']:.4f}")  # fmt: skip
 

@@ -11,6 +11,17 @@ from fmnist.data.formats import read_csv
 FIXTURE = Path(__file__).parent / "fixtures" / "mini"
 
 
+def pytest_collection_modifyitems(config, items):
+    """With pytest-xdist (`make test` runs `-n auto --dist loadgroup`): a module's tests stay on
+    one worker, so its module fixtures are built once, and the workflow tests, which share one
+    origin in the order a project lives them, run on one worker in collection order."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        group = "workflow_origin" if "workflow_origin" in item.fixturenames else item.module.__name__
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def fixture_train() -> tuple[np.ndarray, np.ndarray]:
     """500 real Fashion-MNIST training images (50 per class) and their labels."""

@@ -70,6 +70,20 @@ def summary(rows: list[dict], members: list[str], test: dict, val: dict, machine
     }
 
 
+def best_metrics(summary: dict) -> dict:
+    """metrics/best.json, the pipeline's headline in the experiment table: the variant chosen on
+    validation and the ensemble, test and validation accuracy each (the rest of summary.json,
+    the machine and every variant's row, is a plain output)."""
+    best, ensemble = summary["variants"][summary["best_variant"]], summary["ensemble"]
+    return {
+        "variant": summary["best_variant"],
+        "test_accuracy": best["test_accuracy"],
+        "val_accuracy": best["val_accuracy"],
+        "ensemble_test_accuracy": ensemble["test_accuracy"],
+        "ensemble_val_accuracy": ensemble["val_accuracy"],
+    }
+
+
 def write_best(models_dir: Path, best: dict, best_dir: Path) -> None:
     """models/best: the best variant's model.keras and an info.json naming it (atomically)."""
     with atomic_dir(best_dir) as tmp:
@@ -79,15 +93,16 @@ def write_best(models_dir: Path, best: dict, best_dir: Path) -> None:
 
 
 def comparison_figures(
-    names: Sequence[str], rows: list[dict], summary: dict, eval_dir: Path, live_dir: Path, plots_dir: Path
+    names: Sequence[str], rows: list[dict], summary: dict, scores_dir: Path, live_dir: Path, plots_dir: Path
 ) -> None:
-    """leaderboard.png (rows best first, then the ensemble); per_class.png and curves.png of the
-    variants in `names` order (params.yaml's)."""
+    """leaderboard.png (rows best first, then the ensemble); per_class.png (from each variant's
+    `scores_dir/<variant>.json`) and curves.png of the variants in `names` order
+    (params.yaml's)."""
     from fmnist.core import plots
     from fmnist.train import livelog
 
     plots.leaderboard([*rows, {"name": "ensemble", **summary["ensemble"]}], plots_dir / "leaderboard.png")
-    recalls = {n: {c: r["recall"] for c, r in read_json(eval_dir / f"{n}.json")["per_class"].items()} for n in names}
+    recalls = {n: {c: r["recall"] for c, r in read_json(scores_dir / f"{n}.json")["per_class"].items()} for n in names}
     plots.per_class_accuracy(recalls, plots_dir / "per_class.png")
     curves = livelog.curves_by_variant(livelog.curve_rows(live_dir, names))
     plots.training_curves({name: curves.get(name, {}) for name in names}, plots_dir / "curves.png")

@@ -103,6 +103,22 @@ def evaluate_model(
     return metrics, val_probabilities, test_probabilities
 
 
+# The experiment table's columns per variant (`dvc exp show`, `dvc metrics diff`); the rest of an
+# evaluation (per-class figures, macro precision and recall, the TTA that ran) is a plain output.
+HEADLINE = ("accuracy", "val_accuracy", "macro_f1", "loss")
+
+
+def split_headline(scores: dict, training: dict) -> tuple[dict, dict]:
+    """(headline, details) of one variant's evaluation. The headline adds from its training
+    metrics the minutes and epochs it trained and, for a tune trial a pruner stopped, the epoch."""
+    headline = {key: scores[key] for key in HEADLINE}
+    headline["train_minutes"] = round(training["train_seconds"] / 60, 2)
+    headline["epochs_run"] = training["epochs_run"]
+    if training.get("pruned_at_epoch"):
+        headline["pruned_at_epoch"] = training["pruned_at_epoch"]
+    return headline, {key: value for key, value in scores.items() if key not in HEADLINE}
+
+
 def evaluation_figures(x, y, probabilities, matrix: np.ndarray, out_dir, name: str, count: int) -> None:
     """One variant's test-set figures: confusion.png (from `matrix`), predictions.png and
     misclassified.png."""

@@ -11,8 +11,10 @@ seeds block is generated from it and says when the committed run has changed sin
 
 from __future__ import annotations
 
+import json
 import statistics
-from collections.abc import Sequence
+import subprocess
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fmnist.core.errors import FmnistError
@@ -30,11 +32,20 @@ def _baselines(shown: list[dict]) -> list[tuple[dict, list[dict]]]:
     return found
 
 
-def seed_runs(shown: list[dict], variant: str) -> tuple[str, list[dict[str, Any]]]:
+def committed_json(rev: str, path: str) -> dict | None:
+    """A JSON file as commit (or experiment) `rev` holds it; None where it has none. The train
+    stage's metrics are plain outputs, not experiment-table columns, so they are read here."""
+    shown = subprocess.run(["git", "show", f"{rev}:{path}"], capture_output=True, text=True, check=False)
+    return json.loads(shown.stdout) if shown.returncode == 0 else None
+
+
+def seed_runs(
+    shown: list[dict], variant: str, read: Callable[[str, str], dict | None] | None = None
+) -> tuple[str, list[dict[str, Any]]]:
     """The baseline commit with the most seeds of `variant`, and one record per seed: the commit's
     run first, then its experiments that changed only `variants.<variant>.seed`, each seed once,
-    by seed."""
-    key = f"variants.{variant}.seed"
+    by seed. Test accuracy comes from the experiment table, the training record from `read`."""
+    key, read = f"variants.{variant}.seed", read or committed_json
     from fmnist.tools.pipeline import stage_path
 
     # `dvc exp show --json` keys metrics by the paths dvc.yaml gives them.
@@ -48,19 +59,22 @@ def seed_runs(shown: list[dict], variant: str) -> tuple[str, list[dict[str, Any]
         for row in [baseline, *experiments]:
             keys = {*row["params"], *baseline["params"]}
             changed = {k for k in keys if row["params"].get(k) != baseline["params"].get(k)}
-            if changed - {key} or evaluation not in row["metrics"] or train not in row["metrics"]:
+            if changed - {key} or evaluation not in row["metrics"] or row["params"][key] in runs:
+                continue
+            training = read(row["rev"], train)
+            if training is None:
                 continue
             seed = row["params"][key]
-            runs.setdefault(seed, {
+            runs[seed] = {
                 "seed": seed,
                 "experiment": row["name"] if row is not baseline else None,
                 "test_accuracy": row["metrics"][evaluation]["accuracy"],
-                "best_val_accuracy": row["metrics"][train]["best_val_accuracy"],
-                "train_seconds": row["metrics"][train]["train_seconds"],
-                "precision": row["metrics"][train].get("precision", "not recorded"),
-                "cpu": row["metrics"][train].get("cpu", "not recorded"),
-                "cpu_features": row["metrics"][train].get("cpu_features", []),
-            })  # fmt: skip
+                "best_val_accuracy": training["best_val_accuracy"],
+                "train_seconds": training["train_seconds"],
+                "precision": training.get("precision", "not recorded"),
+                "cpu": training.get("cpu", "not recorded"),
+                "cpu_features": training.get("cpu_features", []),
+            }  # fmt: skip
         ordered = list(runs.values())
         studies.append((baseline["rev"], ordered[:1] + sorted(ordered[1:], key=lambda run: run["seed"])))
     if not studies:

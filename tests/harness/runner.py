@@ -138,7 +138,9 @@ class Runner:
             return [{}]
         if isinstance(matrix, str):
             matrix = evaluate(matrix, self._context(needs=needs))
-        keys = {k: as_list(v) for k, v in matrix.items() if k not in ("include", "exclude")}
+        # A key's values may be one expression too (`worker: ${{ fromJSON(needs.plan.outputs.workers) }}`).
+        context = self._context(needs=needs)
+        keys = {k: as_list(interpolate(v, context)) for k, v in matrix.items() if k not in ("include", "exclude")}
         rows = [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*keys.values())] if keys else []
         include = matrix.get("include") or []
         if isinstance(include, str):

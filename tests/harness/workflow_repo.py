@@ -30,7 +30,10 @@ PROJECT_FILES = [
     "tests",
 ]
 # The test job runs `make test` as written; the harness narrows pytest to quick files.
-QUICK_TESTS = {"PYTEST_ADDOPTS": "tests/harness/test_expressions.py tests/unit/core/test_io.py -p no:cacheprovider"}
+QUICK_TESTS = {
+    "PYTEST_ADDOPTS": "tests/harness/test_expressions.py tests/unit/core/test_schema.py -p no:cacheprovider",
+    "TEST_WORKERS": "0",  # a few seconds of tests: no worker processes
+}
 
 
 def make_origin(base: Path) -> Path:

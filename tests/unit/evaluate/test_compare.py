@@ -43,6 +43,13 @@ def test_leaderboard_ranks_on_validation_not_test(tmp_path):
     assert rows[0]["floor"] == 0.8 and rows[1]["floor"] == 0.0
     summary = compare.summary(rows, ["high_val"], {"accuracy": 0.85, "macro_f1": 0.85}, {"accuracy": 0.9}, {})
     assert summary["best_variant"] == "high_val" and summary["ensemble"]["params"] == 1
+    assert compare.best_metrics(summary) == {
+        "variant": "high_val",
+        "test_accuracy": 0.85,
+        "val_accuracy": 0.90,
+        "ensemble_test_accuracy": 0.85,
+        "ensemble_val_accuracy": 0.9,
+    }
 
 
 def test_best_model_and_comparison_figures_are_written(tmp_path):

@@ -13,6 +13,7 @@ from fmnist.evaluate.metrics import (
     greedy_ensemble,
     predict_probabilities,
     shifted,
+    split_headline,
 )
 
 
@@ -163,3 +164,17 @@ def test_evaluation_figures_title_the_confusion_with_test_accuracy(monkeypatch, 
     evaluation_figures(np.zeros((4, 28, 28)), y, probabilities, np.eye(10), tmp_path, "v", 4)
     assert titles == ["v: test accuracy 75.00%"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["misclassified.png", "predictions.png"]
+
+
+def test_the_headline_is_a_few_columns_and_the_details_keep_the_rest():
+    scores = {"accuracy": 0.9, "val_accuracy": 0.91, "macro_f1": 0.89, "loss": 0.3, "macro_recall": 0.9}
+    scores["per_class"] = {"Coat": {"f1": 0.8}}
+    training = {"train_seconds": 125.0, "epochs_run": 4, "cpu": "AMD EPYC", "images_per_second": 1e4}
+    headline, details = split_headline(scores, training)
+    assert headline == {
+        "accuracy": 0.9, "val_accuracy": 0.91, "macro_f1": 0.89, "loss": 0.3, "train_minutes": 2.08, "epochs_run": 4
+    }  # fmt: skip
+    assert details == {"macro_recall": 0.9, "per_class": {"Coat": {"f1": 0.8}}}
+    # A tune trial its pruner stopped says so in the experiment table.
+    pruned, _ = split_headline(scores, {**training, "pruned_at_epoch": 3})
+    assert pruned["pruned_at_epoch"] == 3

@@ -7,23 +7,37 @@ import pytest
 
 from fmnist.core.errors import FmnistError
 from fmnist.report.tables import readme_blocks, seeds_table
+from fmnist.tools import seeds
 from fmnist.tools.seeds import seed_runs, study
 
+# What each revision's commit holds at metrics/train/champ.json (a plain output, read by git).
+TRAINING: dict[tuple[str, str], dict] = {}
 
-def revision(name, seed, accuracy, lr=0.01, rev="abc1234def"):
+
+def read_training(rev, path):
+    return TRAINING.get((rev, path))
+
+
+@pytest.fixture(autouse=True)
+def committed(monkeypatch):
+    monkeypatch.setattr(seeds, "committed_json", read_training)
+
+
+def revision(name, seed, accuracy, lr=0.01, rev=None):
+    rev = rev or f"{name}-sha"
     params = {"variants": {"champ": {"seed": seed, "learning_rate": lr}, "other": {"seed": 42}}}
+    TRAINING[(rev, "metrics/train/champ.json")] = {
+        "best_val_accuracy": accuracy + 0.005,
+        "train_seconds": 600.0,
+        "cpu": "AMD EPYC",
+    }
     return {
         "rev": rev,
         "name": name,
         "data": {
             "rev": rev,
             "params": {"params.yaml": {"data": params}},
-            "metrics": {
-                "metrics/eval/champ.json": {"data": {"accuracy": accuracy}},
-                "metrics/train/champ.json": {
-                    "data": {"best_val_accuracy": accuracy + 0.005, "train_seconds": 600.0, "cpu": "AMD EPYC"}
-                },
-            },
+            "metrics": {"metrics/eval/champ.json": {"data": {"accuracy": accuracy}}},
         },
     }
 
@@ -39,6 +53,8 @@ def test_seed_runs_take_baseline_first_and_only_seed_only_changes():
     running = revision("seed-3", 3, 0.0)
     error = {"error": {"type": "FileNotFoundError", "msg": "No such file or directory"}}
     running["data"]["metrics"] = {path: error for path in running["data"]["metrics"]}
+    untrained = revision("seed-4", 4, 0.9)
+    del TRAINING[("seed-4-sha", "metrics/train/champ.json")]
     commit, runs = seed_runs(
         shown(
             revision("seed-2", 2, 0.9410),
@@ -47,8 +63,10 @@ def test_seed_runs_take_baseline_first_and_only_seed_only_changes():
             revision("both", 3, 0.9600, lr=0.02),  # seed and something else changed: not a seed
             revision("seed-1-again", 1, 0.1),  # a seed counted once
             running,  # no metrics yet: skipped
+            untrained,  # its commit holds no training record: skipped
         ),
         "champ",
+        read_training,
     )
     assert commit == "c0ffee1234"
     assert [r["seed"] for r in runs] == [42, 1, 2]
