@@ -176,13 +176,25 @@ def experiment_metrics(name: str, path: str, cwd: Path, head: str) -> dict | Non
     return json.loads(shown.stdout) if shown.returncode == 0 else None
 
 
+def experiment_name(study_name: str, number: int, started, cwd: Path, head: str) -> str:
+    """`<study>-<trial>`; where baseline `head` already has an experiment of that name (a study
+    recreated after its storage was deleted counts from 0 again), the trial's start time is
+    added, so `dvc exp run -n` never meets an old experiment."""
+    name = f"{study_name}-{number}"
+    taken = subprocess.run(
+        ["git", "show-ref", "--verify", "--quiet", f"refs/exps/{head[:2]}/{head[2:]}/{name}"], cwd=cwd
+    )
+    return name if taken.returncode != 0 else f"{name}-{started:%Y%m%d%H%M%S}"
+
+
 def run_trial(study, options: Options, tune: TuneConfig, metrics_path: str, cwd: Path) -> dict:
     """Ask the study for a trial, run it as a DVC experiment and tell the study how it went."""
     import optuna
 
     distributions = {key: optuna_distribution(d) for key, d in tune.space.items()}
     trial = study.ask(distributions)
-    name = f"{options.study_name}-{trial.number}"
+    head = head_commit(cwd)
+    name = experiment_name(options.study_name, trial.number, trial.datetime_start, cwd, head)
     env = {
         **os.environ,
         "FMNIST_TUNE_TRIAL": json.dumps(
@@ -199,7 +211,7 @@ def run_trial(study, options: Options, tune: TuneConfig, metrics_path: str, cwd:
     # compare and export follow with `dvc exp apply NAME && dvc repro` for the trial kept.
     target = f"evaluate@{options.variant}"
     command = ["dvc", "exp", "run", "--temp", "-n", name, *overrides(options.variant, trial.params), target]
-    started, head = time.perf_counter(), head_commit(cwd)
+    started = time.perf_counter()
     try:
         result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     except BaseException:  # interrupted: the study must not keep the trial RUNNING forever

@@ -96,3 +96,19 @@ def test_the_command_refuses_what_it_cannot_tune(tmp_path, monkeypatch):
         main(["tune", "--variant", "champion_long"])  # a preset: `fmnist preset` first
     with pytest.raises(SystemExit):
         main(["tune", "--trials", "0"])
+
+
+def test_a_recreated_study_never_reuses_an_experiment_name(tmp_path):
+    import datetime
+    import subprocess
+
+    from fmnist.tools.tune import experiment_name
+
+    for command in (["git", "init", "-q"], ["git", "commit", "-q", "--allow-empty", "-m", "base"]):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@e", *command[1:]], cwd=tmp_path, check=True)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True).stdout.strip()
+    started = datetime.datetime(2026, 12, 3, 15, 4, 5)
+    assert experiment_name("s", 0, started, tmp_path, head) == "s-0"
+    subprocess.run(["git", "update-ref", f"refs/exps/{head[:2]}/{head[2:]}/s-0", head], cwd=tmp_path, check=True)
+    assert experiment_name("s", 0, started, tmp_path, head) == "s-0-20261203150405"
+    assert experiment_name("s", 1, started, tmp_path, head) == "s-1"
