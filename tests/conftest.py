@@ -11,6 +11,7 @@ from fmnist.data.formats import read_csv
 FIXTURE = Path(__file__).parent / "fixtures" / "mini"
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
     """With pytest-xdist (`make test` runs `-n auto --dist loadgroup`): a module's tests stay on
     one worker, so its module fixtures are built once, and the workflow tests, which share one

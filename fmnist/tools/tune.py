@@ -221,7 +221,10 @@ def run_trial(study, options: Options, tune: TuneConfig, metrics_path: str, cwd:
     row["seconds"] = round(time.perf_counter() - started, 1)
     metrics = experiment_metrics(name, metrics_path, cwd, head) if result.returncode == 0 else None
     if metrics is None:
-        row.update(state="FAIL", error=failure_line(result.stdout + "\n" + result.stderr, result.returncode))
+        error = failure_line(result.stdout + "\n" + result.stderr, result.returncode)
+        if result.returncode == 0:  # DVC ran it, yet the experiment holds no metrics file
+            error = f"experiment {name} of {head[:7]} has no {metrics_path}"
+        row.update(state="FAIL", error=error)
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
     elif metrics.get("pruned_at_epoch"):
         row.update(state="PRUNED", value=metrics["best_val_accuracy"], pruned_at_epoch=metrics["pruned_at_epoch"])
@@ -299,6 +302,12 @@ def run_command(args) -> None:
         for key, distribution in params.tune.space.items():
             if distribution.kind != "categorical" and distribution.step is None:
                 raise FmnistError(f"--sampler grid: tune.space.{key} needs choices or a step")
+    shallow = subprocess.run(["git", "rev-parse", "--is-shallow-repository"], capture_output=True, text=True)
+    if shallow.stdout.strip() == "true" and not args.summary_only:
+        raise FmnistError(
+            "tune: this git clone is shallow, where `dvc exp run --temp` keeps no experiment: "
+            "fetch the full history (git fetch --unshallow; actions/checkout: fetch-depth: 0)"
+        )
     study_name = args.study_name or f"{variant}-tune"
     minutes = params.tune.timeout_minutes
     options = Options(

@@ -104,9 +104,15 @@ def test_metrics_show_and_plots_render(repo):
 def test_forced_rerun_gives_identical_metrics_and_predictions(repo, name):
     """Re-training a variant from scratch on the same machine reproduces its model and evaluation
     bit for bit, so dvc.lock records the same model hash (no commit, no new remote copy)."""
-    outputs = [repo / "metrics" / "eval" / f"{name}.json", repo / "data" / "predictions" / f"{name}.npz"]
+    outputs = [repo / "metrics" / "scores" / f"{name}.json", repo / "data" / "predictions" / f"{name}.npz"]
     outputs.append(repo / "models" / "variants" / name / "model.keras")
     before = [path.read_bytes() for path in outputs]
+    headline = repo / "metrics" / "eval" / f"{name}.json"
+
+    def untimed() -> dict:  # the headline's training minutes are a timing, the rest the model's
+        return {k: v for k, v in json.loads(headline.read_text()).items() if k != "train_minutes"}
+
+    headline_before = untimed()
 
     def model_hash() -> list:
         outs = yaml.safe_load((repo / "dvc.lock").read_text())["stages"][f"train@{name}"]["outs"]
@@ -115,6 +121,7 @@ def test_forced_rerun_gives_identical_metrics_and_predictions(repo, name):
     lock_before = model_hash()
     run(["dvc", "repro", "--force", "--single-item", f"train@{name}", f"evaluate@{name}"], repo)
     assert [path.read_bytes() for path in outputs] == before
+    assert untimed() == headline_before
     assert model_hash() == lock_before
 
     # Downstream, only the timings moved: compare re-runs on them, writes models/best with the
@@ -130,6 +137,9 @@ def test_forced_rerun_gives_identical_metrics_and_predictions(repo, name):
 
 
 def test_param_change_reruns_only_that_variant_and_diff_reports_it(repo):
+    # The baseline: the workspace as earlier tests left it (a forced rerun moves training minutes).
+    run(["git", "add", "-A"], repo)
+    run(["git", "commit", "-qm", "before the change", "--allow-empty"], repo)
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["variants"]["mlp_a"]["learning_rate"] = 0.02
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
