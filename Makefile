@@ -107,7 +107,7 @@ repro: setup data
 # wait on subprocesses (dvc, TensorFlow start-up, servers), so two workers on two cores help.
 # TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= auto
-PYTEST_PARALLEL := -n $(TEST_WORKERS) --maxprocesses 4 --dist loadgroup
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --maxprocesses 4 --dist loadscope
 
 test: setup node-tools browser postgres data
 	pytest -q --durations=15 $(PYTEST_PARALLEL)

@@ -11,16 +11,40 @@ from fmnist.data.formats import read_csv
 FIXTURE = Path(__file__).parent / "fixtures" / "mini"
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group marks
+# The workflow tests share one origin (the `workflow_origin` fixture) and run in the order a
+# project lives them: the retrain workflow's push trains main first, so sweeps and studies start
+# from pushed outputs. Collection order is this order (file names sort so).
+WORKFLOW_MODULES = (
+    "tests/e2e/test_retrain_workflow.py",
+    "tests/e2e/test_sweep_workflow.py",
+    "tests/e2e/test_tune_workflow.py",
+)
+
+
 def pytest_collection_modifyitems(config, items):
-    """With pytest-xdist (`make test` runs `-n auto --dist loadgroup`): a module's tests stay on
-    one worker, so its module fixtures are built once, and the workflow tests, which share one
-    origin in the order a project lives them, run on one worker in collection order."""
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
+    """A test that takes the shared origin must be in WORKFLOW_MODULES, or xdist could run it on
+    another worker, against an origin that the retrain workflow has not trained."""
     for item in items:
-        group = "workflow_origin" if "workflow_origin" in item.fixturenames else item.module.__name__
-        item.add_marker(pytest.mark.xdist_group(group))
+        path = item.nodeid.split("::", 1)[0]
+        if "workflow_origin" in item.fixturenames and path not in WORKFLOW_MODULES:
+            raise pytest.UsageError(f"{path}: uses workflow_origin; add it to WORKFLOW_MODULES in tests/conftest.py")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`make test` runs `-n auto --dist loadscope`: each module's tests stay on one worker, in
+    order, so module fixtures are built once, and the workflow modules count as one scope.
+    (xdist's loadgroup marks do not reach pytest 9.2's node ids: xdist 3.8 renames `_nodeid`.)"""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "workflow_origin" if path in WORKFLOW_MODULES else path
+
+    return ModuleScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
