@@ -1,0 +1,58 @@
+"""Every trial of an `fmnist tune` study with its experiment's figures, test accuracy included.
+
+The study's summary (metrics/tune/<study>.json) holds each trial's state, params and objective
+(best validation accuracy); the test accuracy and training time are in the trial's DVC
+experiment, read here with `git show <experiment ref>:metrics/{train,eval}/<variant>.json`.
+Run from the repository root, in the clone that ran the trials (experiments are local refs
+until `dvc exp push`):
+
+    python docs/measurements/tune_study_table.py champion_fast-tune > docs/measurements/tune_study_<cpu>.txt
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+
+def experiment_refs() -> dict[str, str]:
+    listed = subprocess.run(
+        ["git", "for-each-ref", "--format=%(refname)", "refs/exps/"], capture_output=True, text=True, check=True
+    )
+    return {ref.rsplit("/", 1)[-1]: ref for ref in listed.stdout.split()}
+
+
+def read(ref: str, path: str) -> dict | None:
+    shown = subprocess.run(["git", "show", f"{ref}:{path}"], capture_output=True, text=True)
+    return json.loads(shown.stdout) if shown.returncode == 0 else None
+
+
+def main(study_name: str) -> None:
+    study = json.loads(Path(f"metrics/tune/{study_name}.json").read_text())
+    variant = study["variant"] if "variant" in study else study_name.removesuffix("-tune")
+    refs = experiment_refs()
+    print(f"# {study_name}: {study['COMPLETE']} complete, {study['PRUNED']} pruned, {study['FAIL']} failed")
+    print("# trial state learning_rate label_smoothing batch_size crop best_val epochs train_s test_accuracy")
+    for trial in study["trials"]:
+        ref = refs.get(trial["experiment"] or "")
+        train = read(ref, f"metrics/train/{variant}.json") if ref else None
+        evaluation = read(ref, f"metrics/eval/{variant}.json") if ref else None
+        p = trial["params"]
+        print(
+            trial["trial"],
+            trial["state"],
+            f"{p['learning_rate']:.5f}",
+            f"{p['label_smoothing']:.3f}",
+            p["batch_size"],
+            p["augment.crop"],
+            trial["value"],
+            train["epochs_run"] if train else "-",
+            train["train_seconds"] if train else "-",
+            evaluation["accuracy"] if evaluation else "-",
+        )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "champion_fast-tune")
