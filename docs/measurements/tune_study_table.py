@@ -31,7 +31,7 @@ def read(ref: str, path: str) -> dict | None:
 
 def main(study_name: str) -> None:
     study = json.loads(Path(f"metrics/tune/{study_name}.json").read_text())
-    variant = study["variant"] if "variant" in study else study_name.removesuffix("-tune")
+    variant = study.get("variant") or study_name.removesuffix("-tune")
     refs = experiment_refs()
     print(f"# {study_name}: {study['COMPLETE']} complete, {study['PRUNED']} pruned, {study['FAIL']} failed")
     print("# trial state learning_rate label_smoothing batch_size crop best_val epochs train_s test_accuracy")
