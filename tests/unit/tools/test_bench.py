@@ -94,8 +94,9 @@ def test_bench_selects_convolutional_variants_and_its_mfu_follows_from_its_own_f
         assert row["mfu"] == pytest.approx(expected, rel=0.01)
         assert row["images_per_second"] == max(row["images_per_second_rounds"]) > 0
     published = result["published_recipe"]
+    # The speed-up is stored to two decimals: on a slow fixture run (0.16) that is more than 1 %.
     assert published["speedup"] == pytest.approx(
-        result["variants"]["cnn_enhanced"]["images_per_second"] / published["images_per_second"], rel=0.01
+        result["variants"]["cnn_enhanced"]["images_per_second"] / published["images_per_second"], rel=0.01, abs=0.0051
     )
 
 
