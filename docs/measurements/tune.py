@@ -1,5 +1,8 @@
 """Tuning harness: train one variant from params.yaml with overrides; report val/test and time.
 
+Retired: `fmnist tune` (an Optuna study of params.yaml's tune: space, each trial a DVC
+experiment) replaces it. Kept as the trace of tune_results.jsonl, the tuning log's earlier rows.
+
 usage: python tune.py VARIANT key=value ... [--steps N]  (--steps: throughput only)
 """
 import json, sys, time, yaml
