@@ -1,10 +1,11 @@
 """A sweep fanned out over machines: the sweep workflow's steps run by the harness (tests/harness/).
 
 Each matrix job is its own machine: a fresh clone of the bare `origin` with its own DVC cache;
-they share nothing but `origin` and the S3 DVC remote (moto's server). One point of the first
-sweep fails (a learning rate params validation refuses): the others are still ranked, with
-the models pulled. A second dispatch of the same name ranks only its own points. A laptop clone
-then pulls the pushed experiments, ranks them, applies the best and finds `dvc repro` up to date.
+they share nothing but `origin` and the S3 DVC remote (moto's server). Of the first sweep's two
+points one fails (a learning rate params validation refuses): the other is still ranked, with
+its model pulled. A second dispatch of the same name ranks only its own point. A laptop clone
+then pulls the pushed experiments of both, ranks them, applies the best and finds `dvc repro`
+up to date. (One training point per dispatch: each costs about 90 s of a 2-core runner.)
 """
 
 import json
@@ -67,20 +68,21 @@ def cached(workspace: Path, experiment: str, out: str) -> bool:
 
 def test_sweep_runs_on_separate_machines_and_one_command_ranks_them(workflow_origin, s3, tmp_path):
     origin, remote = workflow_origin, remote_settings(s3)
-    runner, jobs = dispatch(origin, tmp_path / "run", "variants.mlp_a.learning_rate=0.0005,0.01,-1", "4242", remote)
+    runner, jobs = dispatch(origin, tmp_path / "run", "variants.mlp_a.learning_rate=0.01,-1", "4242", remote)
     assert all(jobs[name].result == "success" for name in ("plan", "collect", "propose")), dump(jobs)
-    assert jobs["point"].result == "failure" and jobs["point[2]"].result == "failure"
-    assert "learning_rate" in jobs["point[2]"].step("Run the point and push it").output
+    assert jobs["point"].result == "failure" and jobs["point[1]"].result == "failure"
+    assert jobs["point[0]"].result == "success", dump(jobs)
+    assert "learning_rate" in jobs["point[1]"].step("Run the point and push it").output
     machines = {jobs[f"point[{i}]"].workspace for i in range(2)}
-    assert len(machines) == 2 and all((m / ".dvc" / "cache").is_dir() for m in machines)
+    assert len(machines) == 2 and (jobs["point[0]"].workspace / ".dvc" / "cache").is_dir()
     pushed = run(["git", "for-each-ref", "--format=%(refname)", "refs/exps"], origin).stdout.split()
-    assert sorted(ref.rsplit("/", 1)[1] for ref in pushed) == ["lr-4242-1", "lr-4242-2"]
+    assert sorted(ref.rsplit("/", 1)[1] for ref in pushed) == ["lr-4242-1"]
     summary = jobs["collect"].summary
-    assert "| 1 | `lr-4242-" in summary and "| 2 | `lr-4242-" in summary and METRIC in summary
-    assert "| – | `lr-4242-3` |" in summary and "failed" in summary
-    # collect pulled the points' outputs from S3: the winner's model is in its cache.
+    assert "| 1 | `lr-4242-1` |" in summary and METRIC in summary
+    assert "| – | `lr-4242-2` |" in summary and "failed" in summary
+    # collect pulled the point's outputs from S3: the winner's model is in its cache.
     winner = jobs["collect"].outputs["winner"]
-    assert winner.startswith("lr-4242-") and cached(jobs["collect"].workspace, winner, "models/variants/mlp_a")
+    assert winner == "lr-4242-1" and cached(jobs["collect"].workspace, winner, "models/variants/mlp_a")
     assert (runner.artifacts / "sweep-leaderboard" / "leaderboard.png").is_file()
     assert runner.gh_calls.read_text().startswith(f"pr create --head sweep/{winner}")
     assert f"sweep/{winner}" in run(["git", "branch", "--list", f"sweep/{winner}"], origin).stdout
@@ -102,10 +104,13 @@ def test_sweep_runs_on_separate_machines_and_one_command_ranks_them(workflow_ori
         env=CREDENTIALS,
     )
     rows = [line for line in ranked.stdout.splitlines() if line.startswith(("| 1 ", "| 2 ", "| 3 "))]
-    assert len(rows) == 3 and "learning_rate" in ranked.stdout, ranked.stdout
+    assert len(rows) == 2 and "learning_rate" in ranked.stdout, ranked.stdout
+    assert {row.split("`")[1] for row in rows} == {"lr-4242-1", "lr-4243-1"}, rows  # both dispatches
+    values = [float(row.split("|")[-2]) for row in rows]  # the metric, last column: best first
+    assert values == sorted(values, reverse=True), rows
     shown = json.loads(run(["dvc", "exp", "show", "--json"], clone).stdout)
     names = {rev["name"] for b in shown for e in b.get("experiments") or [] for rev in e["revs"]}
-    assert {"lr-4242-1", "lr-4242-2", "lr-4243-1"} <= names
+    assert {"lr-4242-1", "lr-4243-1"} <= names
     best = rows[0].split("`")[1]
     run(["dvc", "exp", "apply", best], clone)
     run(["dvc", "pull"], clone, env=CREDENTIALS)

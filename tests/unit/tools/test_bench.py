@@ -67,10 +67,13 @@ def bench_on_fixture(tmp_path_factory, fixture_train):
     save_npz(root / "data" / "train.npz", x=x[:400], y=labels[:400])
     save_npz(root / "data" / "val.npz", x=x[400:], y=labels[400:])
     params = tiny_params(yaml.safe_load((ROOT / "params.yaml").read_text()), str(FIXTURE))
-    keep = ("mlp_a", "cnn_basic", "cnn_enhanced", "champion", "champion_fast")
+    # champion (the residual network, bf16) is left out: it tripled the set-up on AVX2-only CPUs,
+    # where bf16 is emulated, and the bench treats every variant alike.
+    keep = ("mlp_a", "cnn_basic", "cnn_enhanced", "champion_fast")
     params["variants"] = {name: params["variants"][name] for name in keep}
     params["variants"]["cnn_enhanced"]["batch_size"] = 16  # the heaviest model: keep its epoch short
     params["ci"]["floors"] = {}  # floors may only name kept variants
+    params["bench"]["determinism"] = ["cnn_basic"]
     (root / "params.yaml").write_text(yaml.safe_dump(params))
     racer = load_params(root / "params.yaml").variants["champion_fast"]
     data = {"x_train": x[:400], "y_train": labels[:400], "x_val": x[400:], "y_val": labels[400:]}
@@ -88,7 +91,7 @@ def bench_on_fixture(tmp_path_factory, fixture_train):
 
 def test_bench_selects_convolutional_variants_and_its_mfu_follows_from_its_own_figures(bench_on_fixture):
     result, _ = bench_on_fixture
-    assert set(result["variants"]) == {"cnn_basic", "cnn_enhanced", "champion", "champion_fast"}  # not mlp_a
+    assert set(result["variants"]) == {"cnn_basic", "cnn_enhanced", "champion_fast"}  # not mlp_a
     for row in result["variants"].values():
         expected = row["train_gflops_per_image"] * row["images_per_second"] / result["matmul_peak_gflops"]
         assert row["mfu"] == pytest.approx(expected, rel=0.01)
@@ -102,6 +105,7 @@ def test_bench_selects_convolutional_variants_and_its_mfu_follows_from_its_own_f
 
 def test_bench_determinism_cost_is_the_ratio_of_its_epoch_medians(bench_on_fixture):
     result, _ = bench_on_fixture
+    assert set(result["determinism"]) == {"cnn_basic"}
     for row in result["determinism"].values():
         on, off = np.median(row["epoch_seconds_on"]), np.median(row["epoch_seconds_off"])
         assert row["cost_percent"] == pytest.approx(100 * (on / off - 1), abs=0.1)
@@ -122,7 +126,7 @@ def test_bench_race_reproduces_the_pipeline_run_and_its_ratio_adds_up(bench_on_f
 def test_bench_reads_dead_time_and_run_overhead_from_the_pipeline_logs(bench_on_fixture):
     result, pipeline = bench_on_fixture
     dead = result["fit_dead_time"]
-    assert set(dead["per_variant"]) == {"mlp_a", "cnn_basic", "cnn_enhanced", "champion", "champion_fast"}
+    assert set(dead["per_variant"]) == {"mlp_a", "cnn_basic", "cnn_enhanced", "champion_fast"}
     assert dead["per_variant"]["mlp_a"] is None  # never trained here
     assert dead["max_seconds"] == dead["per_variant"]["champion_fast"]
     assert dead["within_limit"] == (dead["max_seconds"] <= 2.0)
