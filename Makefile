@@ -35,14 +35,15 @@ $(shell rm -rf $(VENV))
 endif
 endif
 
-# uv (pinned in requirements.lock) installs the pins in 17 s where pip took
-# 199 s, both from an empty download cache (docs/measurements/install_timing_amd_zen3.txt);
-# the same packages and versions. pip only fetches uv itself.
+# uv (pinned in requirements.lock) installs the pins: 59 s where pip took 199 s, both from an
+# empty download cache, the same packages (docs/measurements/install_timing_amd_zen3.txt).
+# --compile-bytecode as pip does: where PYTHONDONTWRITEBYTECODE is set (CI images) nothing
+# caches bytecode later, and `import tensorflow` would take 20 s instead of 7 in every process.
 UV_PIN := $(shell grep -m1 '^uv==' requirements.lock)
 $(VENV)/.installed-$(PY_PINS):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check '$(UV_PIN)'
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -c requirements.lock -e '.[dev]'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c requirements.lock -e '.[dev]'
 	@rm -f $(VENV)/.installed*; touch $@
 
 setup: $(VENV)/.installed-$(PY_PINS)

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# pip vs uv installing requirements.lock into a fresh venv, each from an empty download cache.
+# pip vs uv installing requirements.lock into a fresh venv, each from an empty download cache,
+# then `import tensorflow` twice in each venv (PYTHONDONTWRITEBYTECODE=1, as in CI: only the
+# bytecode compiled at install time is there).
 set -u
 cd "$(dirname "$0")/../.."
 echo "# $(date -u) $(git rev-parse --short HEAD); CPU: $(lscpu | sed -n 's/^Model name: *//p'), flags: $(grep -o -w -E 'amx_bf16|avx512_bf16|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')"
@@ -10,11 +12,14 @@ for tool in pip uv; do
     /tmp/venv-pip/bin/python -m pip install --quiet --disable-pip-version-check --cache-dir /tmp/cache-pip -c requirements.lock -e '.[dev]'
   else
     /tmp/venv-uv/bin/python -m pip install --quiet --disable-pip-version-check --cache-dir /tmp/cache-uv "$(grep -m1 '^uv==' requirements.lock)"
-    UV_CACHE_DIR=/tmp/cache-uv /tmp/venv-uv/bin/uv pip install --quiet --python /tmp/venv-uv/bin/python -c requirements.lock -e '.[dev]'
+    UV_CACHE_DIR=/tmp/cache-uv /tmp/venv-uv/bin/uv pip install --quiet --compile-bytecode --python /tmp/venv-uv/bin/python -c requirements.lock -e '.[dev]'
   fi
   rc=$?
   end=$(date +%s.%N)
   echo "$tool: rc=$rc $(python3 -c "print(round($end-$start,1))") s, $(/tmp/venv-$tool/bin/python -m pip list --disable-pip-version-check 2>/dev/null | wc -l) packages listed"
+  for _ in 1 2; do
+    PYTHONDONTWRITEBYTECODE=1 /usr/bin/time -f "$tool: import tensorflow %e s" /tmp/venv-$tool/bin/python -c "import tensorflow" 2>&1 | tail -n 1
+  done
 done
 /tmp/venv-pip/bin/python -m pip freeze --exclude-editable | sort > /tmp/freeze-pip; /tmp/venv-uv/bin/python -m pip freeze --exclude-editable | grep -v '^uv==' | sort > /tmp/freeze-uv
 grep -v '^uv==' /tmp/freeze-pip > /tmp/freeze-pip2
