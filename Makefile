@@ -35,7 +35,7 @@ $(shell rm -rf $(VENV))
 endif
 endif
 
-# uv (pinned in requirements.lock) installs the pins: 59 s where pip took 199 s, both from an
+# uv (pinned in requirements.lock) installs the pins: 55 s where pip took 190 s, both from an
 # empty download cache, the same packages (docs/measurements/install_timing_amd_zen3.txt).
 # --compile-bytecode as pip does: where PYTHONDONTWRITEBYTECODE is set (CI images) nothing
 # caches bytecode later, and `import tensorflow` would take 20 s instead of 7 in every process.
