@@ -24,3 +24,4 @@ done
 /tmp/venv-pip/bin/python -m pip freeze --exclude-editable | sort > /tmp/freeze-pip; /tmp/venv-uv/bin/python -m pip freeze --exclude-editable | grep -v '^uv==' | sort > /tmp/freeze-uv
 grep -v '^uv==' /tmp/freeze-pip > /tmp/freeze-pip2
 if diff /tmp/freeze-pip2 /tmp/freeze-uv; then echo "same packages and versions (pip freeze, uv itself aside)"; fi
+echo "# machine: $(/tmp/venv-uv/bin/python -c 'import json; from fmnist.core.system import machine_info; print(json.dumps(machine_info(with_matmul_peak=True)))')"
