@@ -8,5 +8,6 @@ cd "$work/clone"
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, commit $(git rev-parse --short HEAD)"
 start=$(date +%s)
 CI=true make test 2>&1 | grep -E "passed|failed|error" | tail -n 3
-echo "make test (set-up included, pip and npm caches warm): $(( $(date +%s) - start )) s"
+echo "make test (set-up included, download and npm caches warm): $(( $(date +%s) - start )) s"
+echo "machine: $(.venv/bin/python -c 'import json; from fmnist.core.system import machine_info; print(json.dumps(machine_info(with_matmul_peak=True)))')"
 rm -rf "$work"
