@@ -144,9 +144,13 @@ SEED_VARIANTS ?= champion_fast champion
 SEEDS ?= 1 2
 SEED_TARGETS ?= champion=0.94 champion_fast=0.9274
 seeds: setup
-	@for variant in $(SEED_VARIANTS); do for seed in $(SEEDS); do \
-		dvc exp run --queue -n seed-$$variant-$$seed -S variants.$$variant.seed=$$seed || exit 1; \
-	done; done
+	@for variant in $(SEED_VARIANTS); do \
+		section=$$(python -c "from fmnist.core.config import load_params; print(load_params().section('$$variant'))") \
+			|| exit 1; \
+		for seed in $(SEEDS); do \
+			dvc exp run --queue -n seed-$$variant-$$seed -S $$section.$$variant.seed=$$seed || exit 1; \
+		done; \
+	done
 	dvc queue start -j 1
 	@while dvc queue status | grep -qE "Queued|Running"; do sleep 30; done; dvc queue status
 	fmnist seeds $(SEED_VARIANTS) $(foreach target,$(SEED_TARGETS),--target $(target))

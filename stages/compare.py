@@ -3,7 +3,7 @@
 from fmnist.core.config import load_params
 from fmnist.core.errors import exit_on_error
 from fmnist.core.io import load_npz, write_json
-from fmnist.core.stage_args import parse_stage_args
+from fmnist.core.stage_args import finish, parse_stage_args
 from fmnist.core.system import machine_info
 from fmnist.evaluate import compare
 
@@ -25,14 +25,15 @@ def main() -> None:
         live_dir="DVCLive folders of the train stages",
     )
     params = load_params(args.params)
-    names = list(params.variants)
+    names = params.trained
     rows = compare.leaderboard_rows(names, args.eval_dir, args.train_dir, params.ci.floors)
     y_val = load_npz(args.data_dir / "val.npz", ("y",))["y"]
     y_test = load_npz(args.data_dir / "test.npz", ("y",))["y"]
-    predictions = {name: load_npz(args.predictions_dir / f"{name}.npz", ("val", "test")) for name in names}
+    candidates = compare.selectable(rows)  # not the variants retrained on the validation images
+    predictions = {n["name"]: load_npz(args.predictions_dir / f"{n['name']}.npz", ("val", "test")) for n in candidates}
     members, test, val = compare.ensemble(predictions, y_val, y_test, params.compare.ensemble_size)
     summary = compare.summary(rows, members, test, val, machine_info(with_matmul_peak=True))
-    best = rows[0]
+    best = candidates[0]
     compare.write_best(args.models_dir, best, args.best_dir)
     write_json(args.summary, summary, sort_keys=False)  # variants best validation accuracy first
     write_json(args.headline, compare.best_metrics(summary), sort_keys=False)
@@ -43,3 +44,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    finish()

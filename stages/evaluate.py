@@ -3,7 +3,7 @@
 from fmnist.core.config import load_params
 from fmnist.core.errors import exit_on_error
 from fmnist.core.io import load_npz, read_json, save_npz, write_json, write_text
-from fmnist.core.stage_args import parse_stage_args
+from fmnist.core.stage_args import finish, parse_stage_args
 from fmnist.evaluate.metrics import (
     classification_report,
     confusion_csv,
@@ -53,3 +53,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    finish()

@@ -6,7 +6,7 @@ import shutil
 from fmnist.core.config import load_params
 from fmnist.core.errors import exit_on_error
 from fmnist.core.io import atomic_dir, load_npz, read_json, write_json
-from fmnist.core.stage_args import parse_stage_args
+from fmnist.core.stage_args import finish, parse_stage_args
 
 
 @exit_on_error
@@ -40,3 +40,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    finish()

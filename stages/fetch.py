@@ -2,7 +2,7 @@
 
 from fmnist.core.config import load_params
 from fmnist.core.errors import exit_on_error
-from fmnist.core.stage_args import parse_stage_args
+from fmnist.core.stage_args import finish, parse_stage_args
 from fmnist.data.sources import fetch
 
 
@@ -16,3 +16,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    finish()

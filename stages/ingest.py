@@ -4,7 +4,7 @@ from fmnist.core import plots
 from fmnist.core.config import load_params
 from fmnist.core.errors import exit_on_error
 from fmnist.core.io import save_npz, write_json
-from fmnist.core.stage_args import parse_stage_args
+from fmnist.core.stage_args import finish, parse_stage_args
 from fmnist.data.formats import read_csv
 from fmnist.data.splits import describe
 
@@ -33,3 +33,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    finish()

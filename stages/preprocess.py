@@ -3,7 +3,7 @@
 from fmnist.core.config import load_params
 from fmnist.core.errors import exit_on_error
 from fmnist.core.io import load_npz, save_npz
-from fmnist.core.stage_args import parse_stage_args
+from fmnist.core.stage_args import finish, parse_stage_args
 from fmnist.data.splits import scale, stratified_split
 
 
@@ -26,3 +26,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    finish()

@@ -3,9 +3,9 @@
 import shutil
 
 from fmnist.core.config import load_params
-from fmnist.core.errors import exit_on_error
+from fmnist.core.errors import ConfigError, exit_on_error
 from fmnist.core.io import atomic_dir, load_npz, save_keras_model, write_json
-from fmnist.core.stage_args import parse_stage_args
+from fmnist.core.stage_args import finish, parse_stage_args
 
 
 @exit_on_error
@@ -18,9 +18,14 @@ def main() -> None:
         metrics="training summary JSON",
         live_dir="DVCLive per-epoch curves",
         preview="augmentation preview PNG",
+        optional={"teacher_dir": "a student's teacher: the folder with its model.keras"},
     )
     params = load_params(args.params)
     variant = params.variant(args.variant)
+    if (args.variant in params.students) != (args.teacher_dir is not None):
+        raise ConfigError(
+            f"{args.params}: {args.variant}: --teacher-dir is for students only, and every student needs one"
+        )
 
     from fmnist.train.augment import write_preview  # imports TensorFlow: only after validation
     from fmnist.train.loop import train_variant
@@ -29,7 +34,7 @@ def main() -> None:
     val = load_npz(args.data_dir / "val.npz", ("x", "y"))
     data = {"x_train": train["x"], "y_train": train["y"], "x_val": val["x"], "y_val": val["y"]}
     with atomic_dir(args.live_dir) as live_tmp, atomic_dir(args.model_dir) as model_tmp:
-        result = train_variant(variant, data, params.runtime, live_dir=live_tmp)
+        result = train_variant(variant, data, params.runtime, live_dir=live_tmp, teacher_path=args.teacher_dir)
         save_keras_model(result.model, model_tmp / "model.keras")
         # The summary DVCLive keeps beside the curves repeats metrics/train/<variant>.json.
         (live_tmp / "metrics.json").unlink(missing_ok=True)
@@ -41,3 +46,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    finish()

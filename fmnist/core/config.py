@@ -26,6 +26,8 @@ OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine", "one_cycle")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 STRATEGIES = ("auto", "single", "mirrored")
+ERASING_FILLS = ("noise", "zero")
+INIT_FROM = ("scratch", "teacher")
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,11 @@ class AugmentConfig:
     shear: float = option(0.0, "max degrees either way", check=Range(0, 60, high_open=True, unit="degrees"))
     horizontal_flip: bool = option(False, "mirror half the images")
     erasing: float = option(0.0, "probability of erasing one random rectangle", check=Range(0, 1, what="a probability"))
+    erasing_fill: str = option(
+        "noise",
+        "what fills an erased rectangle: `noise` (uniform pixels) or `zero` (black, the background)",
+        check=OneOf(ERASING_FILLS),
+    )
     mixup: float = option(
         0.0, "> 0: mix each batch with a shuffled copy, images and labels, by Beta(mixup, mixup)", check=Range(0, 10)
     )
@@ -104,10 +111,36 @@ class VariantConfig:
         check=OneOf(PRECISIONS),
     )
     class_weights: bool = option(False, "weight the loss by inverse class frequency")
+    retrain_on_all: bool = option(
+        False,
+        "train on all 60,000 training images (the validation split included) for exactly `epochs`, "
+        "keeping the last epoch: set `epochs` from a run on the split. Reported apart, never chosen on validation",
+    )
     seed: int = option(42, "seed of initialisation, shuffling and augmentation")
     augment: AugmentConfig = field(
         default_factory=AugmentConfig, metadata={"doc": "augmentation, see `augment.*`; `{}` for none", "check": None}
     )
+
+
+@dataclass(frozen=True)
+class StudentConfig(VariantConfig):
+    """A variant that learns from another variant's trained model, its `teacher`: that model is a
+    declared DVC dep of the student's stage, so retraining the teacher re-trains the student."""
+
+    teacher: str = option("", "required: the variant (or student) whose trained model this one learns from")
+    init_from: str = option(
+        "scratch",
+        "`scratch` (new weights) or `teacher` (start from the teacher's trained weights: fine-tuning; "
+        "same architecture and model)",
+        check=OneOf(INIT_FROM),
+    )
+    distill: float = option(
+        0.0,
+        "weight of the teacher's softened predictions in the loss (knowledge distillation; the labels "
+        "get the rest); 0 trains on labels only",
+        check=Range(0, 1, what="a weight"),
+    )
+    temperature: float = option(4.0, "softmax temperature of distillation", check=POSITIVE)
 
 
 @dataclass(frozen=True)
@@ -181,6 +214,7 @@ class Params:
     data: DataConfig
     variants: Mapping[str, VariantConfig]
     presets: Mapping[str, VariantConfig] = field(default_factory=empty)
+    students: Mapping[str, StudentConfig] = field(default_factory=empty)
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
     compare: CompareConfig = field(default_factory=CompareConfig)
@@ -190,11 +224,21 @@ class Params:
     tune: TuneConfig | None = None  # None without a `tune:` section
 
     def variant(self, name: str) -> VariantConfig:
-        """A variant, or a preset (same settings, trained only on request)."""
-        known = {**self.variants, **self.presets}
+        """A variant, a student, or a preset (same settings, trained only on request)."""
+        known = {**self.variants, **self.students, **self.presets}
         if name not in known:
             raise ConfigError(f"unknown variant {name!r}{did_you_mean(name, known)}; known: {sorted(known)}")
         return known[name]
+
+    @property
+    def trained(self) -> list[str]:
+        """Every model `dvc repro` trains: the variants, then the students."""
+        return [*self.variants, *self.students]
+
+    def section(self, name: str) -> str:
+        """The params section that holds `name` (for `dvc exp run -S <section>.<name>.<key>=...`)."""
+        self.variant(name)  # unknown names fail here, with a hint
+        return "students" if name in self.students else "presets" if name in self.presets else "variants"
 
     def flip_tta(self, name: str) -> bool:
         """Mirror test-time augmentation applies only to variants trained with horizontal flips."""
@@ -215,7 +259,7 @@ SECTIONS = {
     "export": ExportConfig,
     "bench": BenchConfig,
 }
-TOP_LEVEL = (*SECTIONS, "variants", "presets", "tune")
+TOP_LEVEL = (*SECTIONS, "variants", "presets", "students", "tune")
 
 
 def _reject_ignored(v: VariantConfig, given: set[str], p: str) -> None:
@@ -240,6 +284,11 @@ def _reject_ignored(v: VariantConfig, given: set[str], p: str) -> None:
             not (key in given and v.schedule != "step"), f"{p}.{key}", f"only schedule: step uses it, not {v.schedule}"
         )
     _require(v.warmup_epochs < v.epochs, f"{p}.warmup_epochs", f"must be shorter than epochs, got {v.warmup_epochs}")
+    _require(
+        not (v.retrain_on_all and v.early_stopping_patience),
+        f"{p}.early_stopping_patience",
+        "retrain_on_all trains on the validation images too, so nothing held out can stop it; remove one",
+    )
 
 
 def parse_params(raw: Any) -> Params:
@@ -266,7 +315,11 @@ def parse_params(raw: Any) -> Params:
         raise ConfigError("presets: expected a mapping of preset name -> variant settings")
     variants = _parse_variants(raw_variants, "variants")
     presets = _parse_variants(raw_presets, "presets")
-    floors = _parse_floors(built["ci"].floors, {**variants, **presets})
+    raw_students = raw.get("students") or {}
+    if not isinstance(raw_students, Mapping):
+        raise ConfigError("students: expected a mapping of student name -> variant settings and a teacher")
+    students = _parse_students(raw_students, variants, presets)
+    floors = _parse_floors(built["ci"].floors, {**variants, **students, **presets})
     built["ci"] = dataclasses.replace(built["ci"], floors=floors)
     if raw.get("bench") is not None:  # the defaults name variants a params file may not have
         _check_bench(built["bench"], variants)
@@ -282,7 +335,11 @@ def parse_params(raw: Any) -> Params:
 
         tune = parse_tune(raw["tune"], raw_all, key_types, check)
     return Params(
-        variants=types.MappingProxyType(variants), presets=types.MappingProxyType(presets), tune=tune, **built
+        variants=types.MappingProxyType(variants),
+        presets=types.MappingProxyType(presets),
+        students=types.MappingProxyType(students),
+        tune=tune,
+        **built,
     )
 
 
@@ -315,7 +372,50 @@ def _parse_floors(raw: Any, known: Mapping[str, VariantConfig]) -> Mapping[str, 
     return types.MappingProxyType(floors)
 
 
-def _parse_variants(raw: Mapping, section: str) -> dict[str, VariantConfig]:
+def _parse_students(
+    raw: Mapping, variants: Mapping[str, VariantConfig], presets: Mapping[str, VariantConfig]
+) -> dict[str, StudentConfig]:
+    """Students: variant settings plus a teacher, which must be trained by the same `dvc repro`."""
+    students = _parse_variants(raw, "students", StudentConfig)
+    for student, settings in students.items():
+        p = f"students.{student}"
+        clash = "variants" if student in variants else "presets" if student in presets else ""
+        _require(not clash, p, f"the name is taken under {clash}:; a student needs a name of its own")
+        teachers = {**variants, **students}
+        _require(bool(settings.teacher), f"{p}.teacher", "required: the variant whose trained model it learns from")
+        _require(
+            settings.teacher in teachers,
+            f"{p}.teacher",
+            f"unknown variant {settings.teacher!r}{did_you_mean(settings.teacher, teachers)}; "
+            f"a teacher is a variant or student of this run, known: {sorted(teachers)}",
+        )
+        _require(
+            settings.distill > 0 or settings.init_from == "teacher",
+            p,
+            "learns nothing from its teacher: set distill > 0 (distillation) or init_from: teacher (fine-tuning)",
+        )
+        teacher = teachers[settings.teacher]
+        _require(
+            settings.init_from != "teacher"
+            or (settings.architecture, dict(settings.model)) == (teacher.architecture, dict(teacher.model)),
+            f"{p}.init_from",
+            f"fine-tuning needs the teacher's architecture and model ({teacher.architecture!r}, "
+            f"{dict(teacher.model)}), got ({settings.architecture!r}, {dict(settings.model)})",
+        )
+        _require(
+            not (settings.distill > 0 and settings.class_weights),
+            f"{p}.class_weights",
+            "distillation does not weight the loss by class; remove class_weights or set distill: 0",
+        )
+        seen, current = [student], settings.teacher  # a chain of students must end at a variant
+        while current in students:
+            _require(current not in seen, f"{p}.teacher", f"teachers form a cycle: {' -> '.join([*seen, current])}")
+            seen.append(current)
+            current = students[current].teacher
+    return students
+
+
+def _parse_variants(raw: Mapping, section: str, cls: type = VariantConfig) -> dict[str, Any]:
     variants = {}
     for variant, settings in raw.items():
         if not isinstance(variant, str) or not variant.replace("_", "").isalnum():
@@ -325,7 +425,7 @@ def _parse_variants(raw: Mapping, section: str) -> dict[str, VariantConfig]:
         settings = dict(settings or {})
         architecture = settings.pop("architecture", variant)
         check_type(f"{section}.{variant}.architecture", architecture, str)
-        parsed = build(VariantConfig, settings, f"{section}.{variant}", name=variant, architecture=architecture)
+        parsed = build(cls, settings, f"{section}.{variant}", name=variant, architecture=architecture)
         _reject_ignored(parsed, set(settings), f"{section}.{variant}")
         variants[variant] = parsed
     return variants

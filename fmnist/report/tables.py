@@ -26,6 +26,7 @@ OPTION_SECTIONS = (
     ("data", config.DataConfig),
     ("variants.<name>", config.VariantConfig),
     ("variants.<name>.augment", config.AugmentConfig),
+    ("students.<name>", config.StudentConfig),  # its own keys; the rest are a variant's
     ("runtime", config.RuntimeConfig),
     ("evaluate", config.EvaluateConfig),
     ("compare", config.CompareConfig),
@@ -180,6 +181,8 @@ def _seconds_list(values: list[float]) -> str:
 def _default(option: dataclasses.Field) -> str:
     if option.default is not dataclasses.MISSING:
         value = option.default
+        if value == "":  # a string the loader requires (e.g. a student's teacher)
+            return "required"
         return f"`{str(value).lower()}`" if isinstance(value, bool) else f"`{value}`"
     if option.default_factory is not dataclasses.MISSING:
         return "`{}`"
@@ -191,8 +194,10 @@ def options_table() -> str:
     field metadata: the one place options are described."""
     lines = ["| key | default | allowed | meaning |", "|---|---|---|---|"]
     for prefix, section in OPTION_SECTIONS:
+        parent = section.__mro__[1]
+        inherited = {field.name for field in dataclasses.fields(parent)} if dataclasses.is_dataclass(parent) else set()
         for option in dataclasses.fields(section):
-            if option.name == "name":  # the variant's key itself, not a setting
+            if option.name == "name" or option.name in inherited:  # the variant's key; a parent's keys
                 continue
             row = f"| `{prefix}.{option.name}` | {_default(option)} | {allowed(option)} | {option.metadata['doc']} |"
             lines.append(row)

@@ -37,7 +37,7 @@ def _tta(model_path: Path, params_path: Path) -> tuple[bool, int]:
     if not params_path.is_file():
         return False, 0
     params = load_params(params_path)
-    if name not in {**params.variants, **params.presets}:
+    if name not in {**params.variants, **params.students, **params.presets}:
         return False, 0
     return params.flip_tta(name), params.shift_tta(name)
 
@@ -168,7 +168,10 @@ def run_seeds(args) -> None:
             targets[name] = float(value)
         except ValueError:
             raise FmnistError(f"--target {item}: expected VARIANT=ACCURACY, e.g. champion=0.94") from None
-    result = study(show("--all-commits"), args.variants, args.minimum, previous, targets)
+    from fmnist.core.config import load_params
+
+    students = load_params().students  # their seeds are `students.<name>.seed`
+    result = study(show("--all-commits"), args.variants, args.minimum, previous, targets, students)
     write_json(args.out, result, sort_keys=False)
     for name in args.variants:
         entry = result["variants"][name]

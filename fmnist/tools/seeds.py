@@ -1,7 +1,7 @@
 """Accuracy over seeds: a variant judged on the mean of several training seeds, not one run.
 
 `make seeds` queues one DVC experiment per extra seed (`dvc exp run --queue -S
-variants.<name>.seed=N`) and runs the queue; `fmnist seeds` then reads `dvc exp show --json
+variants.<name>.seed=N`, or `students.<name>.seed=N`) and runs the queue; `fmnist seeds` then reads `dvc exp show --json
 --all-commits`, so it still finds them after later commits.
 A variant's seeds are the baseline commit's own run plus every experiment of that commit whose
 params differ from the baseline's in that variant's seed alone, so points of other sweeps never
@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import statistics
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from fmnist.core.errors import FmnistError
@@ -40,17 +40,18 @@ def committed_json(rev: str, path: str) -> dict | None:
 
 
 def seed_runs(
-    shown: list[dict], variant: str, read: Callable[[str, str], dict | None] | None = None
+    shown: list[dict], variant: str, read: Callable[[str, str], dict | None] | None = None, student: bool = False
 ) -> tuple[str, list[dict[str, Any]]]:
     """The baseline commit with the most seeds of `variant`, and one record per seed: the commit's
     run first, then its experiments that changed only `variants.<variant>.seed`, each seed once,
     by seed. Test accuracy comes from the experiment table, the training record from `read`."""
-    key, read = f"variants.{variant}.seed", read or committed_json
+    section, suffix = ("students", "_student") if student else ("variants", "")
+    key, read = f"{section}.{variant}.seed", read or committed_json
     from fmnist.tools.pipeline import stage_path
 
     # `dvc exp show --json` keys metrics by the paths dvc.yaml gives them.
-    train = stage_path("train", "metrics", variant).as_posix()
-    evaluation = stage_path("evaluate", "metrics", variant).as_posix()
+    train = stage_path("train" + suffix, "metrics", variant).as_posix()
+    evaluation = stage_path("evaluate" + suffix, "metrics", variant).as_posix()
     studies = []
     for baseline, experiments in _baselines(shown):
         if key not in baseline["params"]:
@@ -102,6 +103,7 @@ def study(
     minimum: int = 3,
     previous: dict | None = None,
     targets: dict[str, float] | None = None,
+    students: Collection[str] = (),
 ) -> dict:
     """metrics/seeds.json's content: `previous` with each of `variants` measured afresh, and the
     mean test accuracy each is held to (`targets`; else the table falls back to its CI floor).
@@ -109,7 +111,7 @@ def study(
     A variant with fewer than `minimum` seeds is an error naming the seeds found."""
     result = {"variants": dict((previous or {}).get("variants", {}))}
     for variant in variants:
-        commit, runs = seed_runs(shown, variant)
+        commit, runs = seed_runs(shown, variant, student=variant in students)
         if len(runs) < minimum:
             found = ", ".join(str(r["seed"]) for r in runs) or "none"
             raise FmnistError(

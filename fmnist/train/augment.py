@@ -42,8 +42,9 @@ def affine_transforms(seed: tf.Tensor, batch: tf.Tensor, height: int, width: int
     return tf.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1)
 
 
-def random_erase(images: tf.Tensor, seed: tf.Tensor, probability: float) -> tf.Tensor:
-    """Erase one rectangle (2-25 % of the area, aspect 0.3-3.3) per image with `probability`."""
+def random_erase(images: tf.Tensor, seed: tf.Tensor, probability: float, fill: str = "noise") -> tf.Tensor:
+    """Erase one rectangle (2-25 % of the area, aspect 0.3-3.3) per image with `probability`,
+    filled with uniform noise or with zeros (Fashion-MNIST's black background)."""
     batch, height, width = tf.shape(images)[0], images.shape[1], images.shape[2]
     seeds = tf.random.experimental.stateless_split(seed, num=6)
     area = _uniform(seeds[0], batch, 0.02, 0.25)
@@ -63,6 +64,8 @@ def random_erase(images: tf.Tensor, seed: tf.Tensor, probability: float) -> tf.T
         & (cols < (left + box_w)[:, None, None])
         & apply[:, None, None]
     )
+    if fill == "zero":
+        return tf.where(inside[..., None], tf.zeros_like(images), images)
     noise = tf.random.stateless_uniform(tf.shape(images), seed=seeds[5])
     return tf.where(inside[..., None], noise, images)
 
@@ -152,7 +155,7 @@ def augment_batch(images: tf.Tensor, seed: tf.Tensor, cfg: AugmentConfig) -> tf.
         flip = _uniform(seeds[1], batch, 0.0, 1.0) < 0.5
         images = tf.where(flip[:, None, None, None], tf.reverse(images, axis=[2]), images)
     if cfg.erasing:
-        images = random_erase(images, seeds[2], cfg.erasing)
+        images = random_erase(images, seeds[2], cfg.erasing, cfg.erasing_fill)
     return images
 
 

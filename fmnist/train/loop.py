@@ -15,7 +15,7 @@ from fmnist import IMAGE_SIZE, NUM_CLASSES
 from fmnist.core.config import RuntimeConfig, VariantConfig
 from fmnist.core.system import cpu_features, cpu_model
 from fmnist.train.augment import augment_batch, mix_batch
-from fmnist.train.models import build_model
+from fmnist.train.models import build_model, load_model
 from fmnist.train.precision import choose_precision
 from fmnist.train.schedules import VariantSchedule
 from fmnist.train.trial import trial_callback
@@ -97,9 +97,10 @@ class BestEpoch(keras.callbacks.Callback):
     draw time-to-accuracy curves.
     """
 
-    def __init__(self, patience: int = 0):
+    def __init__(self, patience: int = 0, keep_last: bool = False):
         super().__init__()
         self.patience, self.best, self.best_epoch, self.best_weights, self.wait = patience, -1.0, -1, None, 0
+        self.keep_last = keep_last  # no held-out data (retrain_on_all): the last epoch is the model
         self.epochs_run, self.started = 0, time.perf_counter()
 
     def on_train_begin(self, logs=None):
@@ -111,7 +112,9 @@ class BestEpoch(keras.callbacks.Callback):
         logs["elapsed_seconds"] = round(time.perf_counter() - self.started, 2)
         self.epochs_run = epoch + 1
         accuracy = float(logs.get("val_accuracy", -1.0))
-        if accuracy > self.best:
+        if self.keep_last:
+            self.best, self.best_epoch = accuracy, epoch
+        elif accuracy > self.best:
             self.best, self.best_epoch, self.wait = accuracy, epoch, 0
             self.best_weights = self.model.get_weights()
         else:
@@ -147,10 +150,19 @@ def configure_runtime(runtime: RuntimeConfig, seed: int, precision: str = "float
     keras.mixed_precision.set_global_policy(precision)
 
 
-def build_and_compile(v: VariantConfig, steps_per_epoch: int) -> keras.Model:
+def build_and_compile(v: VariantConfig, steps_per_epoch: int, teacher: keras.Model | None = None) -> keras.Model:
     """The variant's model, compiled with its optimizer, schedule and loss: the one compile path
-    that `dvc repro` and the benchmark both time."""
+    that `dvc repro` and the benchmark both time. A student (`teacher` given) starts from the
+    teacher's weights with `init_from: teacher`, and with `distill` > 0 the model returned is a
+    Keras Distiller around it (the trained student is its `.student`)."""
     model = build_model(v.architecture, v.model, name=v.name)
+    if teacher is not None:
+        from fmnist.train import distill
+
+        if v.init_from == "teacher":
+            distill.init_from_teacher(model, teacher)
+        if v.distill > 0:
+            model = distill.distiller(v, model, teacher)
     model.compile(
         optimizer=make_optimizer(v, steps_per_epoch),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=v.label_smoothing),
@@ -209,18 +221,24 @@ def train_variant(
     runtime: RuntimeConfig,
     live_dir: Path | None = None,
     verbose: int = 2,
+    teacher_path: Path | None = None,
 ) -> TrainResult:
-    """Train one variant on data['x_train'], selecting the best epoch on data['x_val']."""
+    """Train one variant on data['x_train'], selecting the best epoch on data['x_val']; a student
+    learns from the trained model at `teacher_path`."""
     precision, probe_ms = resolve_precision(v)  # before the seed is set, see probe_step_ms
     configure_runtime(runtime, v.seed, precision)
     strategy = distribution_strategy(runtime.strategy)
     replicas = strategy.num_replicas_in_sync if strategy else 1
-    train, steps_per_epoch = train_dataset(data["x_train"], data["y_train"], v, replicas)
+    x_train, y_train = data["x_train"], data["y_train"]
+    if v.retrain_on_all:  # the validation images join training; validation is then in-sample
+        x_train, y_train = np.concatenate([x_train, data["x_val"]]), np.concatenate([y_train, data["y_val"]])
+    train, steps_per_epoch = train_dataset(x_train, y_train, v, replicas)
     val = eval_dataset(data["x_val"], data["y_val"])
     # Variables (model, optimizer, metrics) are created under the strategy, mirrored per replica.
     with strategy.scope() if strategy else contextlib.nullcontext():
-        model = build_and_compile(v, steps_per_epoch)
-    best = BestEpoch(v.early_stopping_patience)
+        teacher = load_model(teacher_path) if teacher_path is not None else None
+        model = build_and_compile(v, steps_per_epoch, teacher)
+    best = BestEpoch(v.early_stopping_patience, keep_last=v.retrain_on_all)
     callbacks: list[keras.callbacks.Callback] = [best]
     if v.ema_momentum:
         # Validate on the averaged weights, and leave them in the model at epoch end so
@@ -245,7 +263,8 @@ def train_variant(
         verbose=verbose,
     )
     seconds = time.perf_counter() - started
-    images_seen = best.epochs_run * steps_per_epoch * min(v.batch_size * replicas, len(data["x_train"]))
+    model = getattr(model, "student", model)  # a distiller's trained student; the teacher stays out
+    images_seen = best.epochs_run * steps_per_epoch * min(v.batch_size * replicas, len(x_train))
     metrics = {
         "epochs_run": best.epochs_run,
         "best_epoch": best.best_epoch + 1,
@@ -261,6 +280,9 @@ def train_variant(
         metrics["pruned_at_epoch"] = reporter.pruned_at_epoch
     if probe_ms:  # precision: auto timed a few steps in each precision to choose
         metrics["precision_probe_ms"] = probe_ms
+    if v.retrain_on_all:  # recorded only then, so split-trained metrics stay as they were
+        metrics["validation_held_out"] = False
+        metrics["train_images"] = len(x_train)
     if strategy:  # recorded only when distributed, so single-device metrics stay as they were
         metrics["replicas"] = replicas
     return TrainResult(model=model, metrics=metrics)

@@ -12,6 +12,9 @@ from tests.helpers import FIXTURE, make_repo, run
 
 pytestmark = pytest.mark.slow
 VARIANTS = ["mlp_a", "champion"]
+# A student of mlp_a that both starts from its weights and distils from it: one cheap stage covers
+# both, and every change to mlp_a below must re-train it.
+STUDENT = {"architecture": "mlp_a", "teacher": "mlp_a", "init_from": "teacher", "distill": 0.5, "epochs": 1}
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +22,9 @@ def repo(tmp_path_factory) -> Path:
     # An MLP and the bf16 residual champion with augmentation: every kind of stage
     # output (Grad-CAM or not, flip TTA, mixed precision) without training all nine variants.
     path = make_repo(tmp_path_factory.mktemp("pipeline") / "repo", epochs=1, variants=VARIANTS)
+    params = yaml.safe_load((path / "params.yaml").read_text())
+    params["students"] = {"mlp_a_kd": {**STUDENT, "batch_size": 64}}
+    (path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["dvc", "repro"], path, timeout=1200)
     run(["git", "add", "-A"], path)
     run(["git", "commit", "-qm", "first run"], path)
@@ -26,7 +32,18 @@ def repo(tmp_path_factory) -> Path:
 
 
 def variants(repo: Path) -> list[str]:
-    return list(yaml.safe_load((repo / "params.yaml").read_text())["variants"])
+    """Every trained model: the variants and the students."""
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    return [*params["variants"], *params.get("students", {})]
+
+
+def test_a_student_depends_on_its_teachers_model(repo):
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
+    teacher = next(out for out in lock["train@mlp_a"]["outs"] if out["path"] == "models/variants/mlp_a")
+    student_deps = {dep["path"]: dep for dep in lock["train_student@mlp_a_kd"]["deps"]}
+    assert student_deps["models/variants/mlp_a"]["md5"] == teacher["md5"]
+    assert "--teacher-dir models/variants/mlp_a" in lock["train_student@mlp_a_kd"]["cmd"]
+    assert lock["evaluate_student@mlp_a_kd"]["params"]["params.yaml"]["students.mlp_a_kd"]["teacher"] == "mlp_a"
 
 
 def test_every_declared_output_exists(repo):
@@ -146,7 +163,10 @@ def test_param_change_reruns_only_that_variant_and_diff_reports_it(repo):
     output = run(["dvc", "repro"], repo).stdout
     ran = sorted(line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage"))
     # export re-runs only if mlp_a became the best model (models/best changed).
-    assert [stage for stage in ran if stage != "export"] == ["compare", "curves", "evaluate@mlp_a", "train@mlp_a"]
+    # The student of mlp_a re-trains too: its teacher's model is its dep.
+    assert [stage for stage in ran if stage != "export"] == [
+        "compare", "curves", "evaluate@mlp_a", "evaluate_student@mlp_a_kd", "train@mlp_a", "train_student@mlp_a_kd"
+    ]  # fmt: skip
     run(["git", "add", "-A"], repo)
     run(["git", "commit", "-qm", "mlp_a: higher learning rate"], repo)
     diff = json.loads(run(["dvc", "metrics", "diff", "HEAD~1", "HEAD", "--json"], repo).stdout)

@@ -78,6 +78,12 @@ def test_unknown_variant_and_bad_params_fail_before_work(tmp_path):
     )
     assert result.returncode == 2
     assert "unknown variant 'mlp_c' (did you mean 'mlp_a'?)" in result.stderr
+    paths = ["--data-dir", "x", "--model-dir", "m", "--metrics", "t.json", "--live-dir", "l", "--preview", "p.png"]
+    result = stage(repo, "train", "--variant", "mlp_a", *paths, "--teacher-dir", "models/variants/ann")
+    assert result.returncode == 2 and not (repo / "m").exists()
+    assert result.stderr.strip() == (
+        "error: params.yaml: mlp_a: --teacher-dir is for students only, and every student needs one"
+    )
     (repo / "params.yaml").write_text((repo / "params.yaml").read_text().replace("epochs: 1", "epochs: -1"))
     result = stage(repo, "fetch", "--train", "a.csv", "--test", "b.csv")
     assert result.returncode == 2

@@ -86,12 +86,48 @@ def test_params_are_frozen():
         ("bench.determinism", "champion", "bench.determinism: expected a list of names"),
         ("bench.determinism", ["mlp_a", "champion_long"], "bench.determinism: unknown variant 'champion_long'"),
         ("bench.racers", "mlp_a", "bench.racers: unknown key (did you mean 'racer'?)"),
+        ("variants.mlp_a.augment.erasing_fill", "black", "augment.erasing_fill: unknown 'black'; expected one of"),
+        ("students", [1], "students: expected a mapping of student name"),
+        ("students.kd", {"distill": 0.5}, "students.kd.teacher: required: the variant whose trained model"),
+        ("students.kd", {"teacher": "champoin", "distill": 0.5}, "kd.teacher: unknown variant 'champoin' (did"),
+        ("students.kd", {"teacher": "champion"}, "students.kd: learns nothing from its teacher: set distill > 0"),
+        ("students.kd", {"teacher": "champion", "distill": 1.5}, "students.kd.distill: must be a weight in [0, 1]"),
+        ("students.kd", {"teacher": "champion", "distil": 0.5}, "students.kd.distil: unknown key (did you mean 'dis"),
+        ("students.kd", {"teacher": "champion", "temperature": 0, "distill": 0.5}, "kd.temperature: must be > 0"),
+        ("students.kd", {"teacher": "champion", "init_from": "teacher"}, "kd.init_from: fine-tuning needs the teac"),
+        ("students.kd", {"teacher": "mlp_a", "init_from": "techer"}, "kd.init_from: unknown 'techer' (did you mean"),
+        ("students.kd", {"teacher": "kd", "distill": 0.5}, "students.kd.teacher: teachers form a cycle: kd -> kd"),
+        ("students.mlp_a", {"teacher": "ann", "distill": 0.5}, "students.mlp_a: the name is taken under variants:"),
+        ("students.kd", {"teacher": "ann", "distill": 0.5, "class_weights": True}, "kd.class_weights: distillation"),
     ],
 )
 def test_invalid_params_name_the_key(path, value, message):
     with pytest.raises(ConfigError) as error:
         parse_params(with_change(path, value))
     assert message in str(error.value)
+
+
+def test_retrain_on_all_has_nothing_held_out_to_stop_on():
+    raw = with_change("variants.cnn_advanced.retrain_on_all", True)  # cnn_advanced stops early
+    with pytest.raises(ConfigError, match=r"variants\.cnn_advanced\.early_stopping_patience: retrain_on_all trains"):
+        parse_params(raw)
+    raw["variants"]["cnn_advanced"].pop("early_stopping_patience")
+    assert parse_params(raw).variant("cnn_advanced").retrain_on_all is True
+
+
+def test_students_learn_from_a_variant_or_another_student():
+    raw = with_change("students", {
+        "ft": {"architecture": "mlp_a", "teacher": "mlp_a", "init_from": "teacher", "learning_rate": 1e-4},
+        "kd": {"architecture": "mlp_a", "teacher": "ft", "distill": 0.7},
+    })  # fmt: skip
+    raw["ci"]["floors"]["kd"] = 0.85
+    params = parse_params(raw)
+    assert params.trained[-2:] == ["ft", "kd"] and params.trained[: len(params.variants)] == list(params.variants)
+    assert params.variant("kd").teacher == "ft" and params.variant("kd").distill == 0.7
+    assert params.variant("kd").temperature == 4.0 and params.variant("kd").init_from == "scratch"
+    assert params.section("kd") == "students" and params.section("mlp_a") == "variants"
+    assert params.section("champion_long") == "presets" and params.ci.floors["kd"] == 0.85
+    assert parse_params(RAW).students == {}  # the default run has none
 
 
 def test_floors_live_in_ci_and_presets_may_have_one():

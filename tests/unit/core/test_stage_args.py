@@ -19,3 +19,13 @@ def test_a_missing_path_is_a_usage_error(monkeypatch, capsys):
         parse_stage_args("doc", model_dir="")
     assert exit_info.value.code == 2
     assert "--model-dir" in capsys.readouterr().err
+
+
+def test_finish_exits_zero_with_the_output_flushed():
+    """A stage ends with os._exit: what it printed (buffered, to a pipe) must still arrive."""
+    import subprocess
+    import sys
+
+    code = "import sys; from fmnist.core.stage_args import finish; print('written'); sys.stderr.write('note'); finish()"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "written\n", "note")

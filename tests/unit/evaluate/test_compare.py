@@ -3,7 +3,9 @@
 import json
 
 import numpy as np
+import pytest
 
+from fmnist.core.errors import FmnistError
 from fmnist.evaluate import compare
 
 
@@ -50,6 +52,28 @@ def test_leaderboard_ranks_on_validation_not_test(tmp_path):
         "ensemble_test_accuracy": 0.85,
         "ensemble_val_accuracy": 0.9,
     }
+
+
+def test_a_model_retrained_on_all_images_is_reported_but_never_chosen(tmp_path):
+    """Its validation accuracy is in-sample (it trained on those images): listed, not selectable."""
+    eval_dir, train_dir = tmp_path / "eval", tmp_path / "train"
+    eval_dir.mkdir(), train_dir.mkdir()
+    for name, val, held_out in (("split", 0.90, None), ("all", 0.99, False)):
+        (eval_dir / f"{name}.json").write_text(json.dumps({"accuracy": 0.9, "macro_f1": 0.9, "val_accuracy": val}))
+        training = {
+            "params": 1,
+            "train_seconds": 2.0,
+            **({"validation_held_out": held_out} if held_out is False else {}),
+        }
+        (train_dir / f"{name}.json").write_text(json.dumps(training))
+    rows = compare.leaderboard_rows(["split", "all"], eval_dir, train_dir, {})
+    assert [row["name"] for row in rows] == ["all", "split"] and rows[0]["retrained_on_all"] is True
+    assert "retrained_on_all" not in rows[1]  # split-trained rows keep their old shape
+    assert [row["name"] for row in compare.selectable(rows)] == ["split"]
+    summary = compare.summary(rows, ["split"], {"accuracy": 0.9, "macro_f1": 0.9}, {"accuracy": 0.9}, {})
+    assert summary["best_variant"] == "split" and summary["variants"]["all"]["retrained_on_all"] is True
+    with pytest.raises(FmnistError, match="every variant trained on the validation images"):
+        compare.selectable(rows[:1])
 
 
 def test_best_model_and_comparison_figures_are_written(tmp_path):

@@ -31,15 +31,14 @@ def revision(name, seed, accuracy, lr=0.01, rev=None):
         "train_seconds": 600.0,
         "cpu": "AMD EPYC",
     }
-    return {
-        "rev": rev,
-        "name": name,
-        "data": {
-            "rev": rev,
-            "params": {"params.yaml": {"data": params}},
-            "metrics": {"metrics/eval/champ.json": {"data": {"accuracy": accuracy}}},
-        },
-    }
+    return record(rev, name, params, "champ", accuracy)
+
+
+def record(rev, name, params, variant, accuracy):
+    """One revision as `dvc exp show --json` lists it."""
+    metrics = {f"metrics/eval/{variant}.json": {"data": {"accuracy": accuracy}}}
+    data = {"rev": rev, "params": {"params.yaml": {"data": params}}, "metrics": metrics}
+    return {"rev": rev, "name": name, "data": data}
 
 
 def shown(*experiments):
@@ -132,3 +131,17 @@ def test_a_run_names_its_cpu_with_the_deciding_features():
     intel = {"cpu": "Intel(R) Xeon(R) Processor", "cpu_features": ["amx_bf16", "avx512_bf16", "avx512f", "avx2"]}
     assert cpu_label(intel) == "Intel(R) Xeon(R) Processor (amx_bf16, avx512_bf16, avx512f, avx2)"
     assert cpu_label({"cpu": "AMD EPYC", "cpu_features": []}) == "AMD EPYC"
+
+
+def test_a_students_seeds_are_read_from_its_own_section():
+    def student_revision(name, seed, accuracy, rev):
+        TRAINING[(rev, "metrics/train/kd.json")] = {"best_val_accuracy": accuracy, "train_seconds": 60.0}
+        params = {"students": {"kd": {"seed": seed, "teacher": "champ", "distill": 0.7}}}
+        return record(rev, name, params, "kd", accuracy)
+
+    baseline = student_revision(None, 42, 0.93, "feed5678")
+    baseline["experiments"] = [{"revs": [student_revision(f"seed-{s}", s, 0.92 + s / 1000, f"s{s}")]} for s in (1, 2)]
+    result = study([baseline], ["kd"], students={"kd"})
+    assert [run["seed"] for run in result["variants"]["kd"]["runs"]] == [42, 1, 2]
+    with pytest.raises(FmnistError, match=r"'variants\.kd\.seed'"):  # not a variant: its seed lives elsewhere
+        study([baseline], ["kd"])

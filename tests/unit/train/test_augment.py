@@ -40,6 +40,17 @@ def test_disabled_is_identity(batch):
     np.testing.assert_array_equal(out.numpy(), batch.numpy())
 
 
+def test_erasing_fills_one_box_with_noise_or_zeros_in_the_same_places(batch):
+    images = batch.numpy() + 0.5  # no black pixels: every zero below is an erased one
+    noise = augment_batch(tf.constant(images), tf.constant([2, 3]), AugmentConfig(erasing=1.0)).numpy()
+    zero = augment_batch(tf.constant(images), tf.constant([2, 3]), AugmentConfig(erasing=1.0, erasing_fill="zero"))
+    erased = zero.numpy() == 0
+    assert erased.reshape(len(images), -1).any(axis=1).all()  # probability 1: every image has a box
+    np.testing.assert_array_equal(zero.numpy()[~erased], images[~erased])
+    np.testing.assert_array_equal(erased, noise != images)  # the same boxes, other fill
+    assert noise[erased].std() > 0.2  # uniform noise: sd 0.29
+
+
 def test_flip_only_mirrors_some_images(batch):
     out = augment_batch(batch, tf.constant([9, 9]), AugmentConfig(horizontal_flip=True)).numpy()
     images = batch.numpy()

@@ -126,6 +126,20 @@ def test_ema_keeps_averaged_weights_of_best_epoch(fixture_train):
     assert accuracy == pytest.approx(averaged.metrics["best_val_accuracy"], abs=1e-6)
 
 
+def test_retrain_on_all_fits_train_and_validation_images_and_keeps_the_last_epoch(fixture_train):
+    data = tiny_data(fixture_train)
+    base = {"name": "t", "architecture": "mlp_a", "epochs": 3, "batch_size": 50, "learning_rate": 0.3}
+    split = train_variant(VariantConfig(**base), data, RuntimeConfig(), verbose=0)
+    everything = train_variant(VariantConfig(**base, retrain_on_all=True), data, RuntimeConfig(), verbose=0)
+    assert "validation_held_out" not in split.metrics and split.metrics["images_per_second"] > 0
+    assert everything.metrics["validation_held_out"] is False and everything.metrics["train_images"] == 500
+    assert everything.metrics["best_epoch"] == everything.metrics["epochs_run"] == 3  # the last, always
+    # The kept model is the last epoch's: its validation accuracy is the one reported for epoch 3.
+    x, y = data["x_val"], data["y_val"]
+    accuracy = float((everything.model.predict(x, verbose=0).argmax(1) == y).mean())
+    assert accuracy == pytest.approx(everything.metrics["best_val_accuracy"], abs=1e-6)
+
+
 def test_early_stopping_keeps_best_epoch(fixture_train):
     variant = VariantConfig(
         name="t",
