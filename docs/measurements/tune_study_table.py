@@ -33,20 +33,19 @@ def main(study_name: str) -> None:
     study = json.loads(Path(f"metrics/tune/{study_name}.json").read_text())
     variant = study.get("variant") or study_name.removesuffix("-tune")
     refs = experiment_refs()
+    # The search space's keys, in the order the trials name them: the table follows `tune.space`.
+    keys = list(dict.fromkeys(key for trial in study["trials"] for key in trial["params"]))
     print(f"# {study_name}: {study['COMPLETE']} complete, {study['PRUNED']} pruned, {study['FAIL']} failed")
-    print("# trial state learning_rate label_smoothing batch_size crop best_val epochs train_s test_accuracy")
+    print("# trial state", *keys, "best_val epochs train_s test_accuracy")
     for trial in study["trials"]:
         ref = refs.get(trial["experiment"] or "")
         train = read(ref, f"metrics/train/{variant}.json") if ref else None
         evaluation = read(ref, f"metrics/eval/{variant}.json") if ref else None
-        p = trial["params"]
+        values = [trial["params"].get(key, "-") for key in keys]
         print(
             trial["trial"],
             trial["state"],
-            f"{p['learning_rate']:.5f}",
-            f"{p['label_smoothing']:.3f}",
-            p["batch_size"],
-            p["augment.crop"],
+            *(f"{value:.5g}" if isinstance(value, float) else value for value in values),
             trial["value"],
             train["epochs_run"] if train else "-",
             train["train_seconds"] if train else "-",
