@@ -16,22 +16,28 @@ if [ "$1" = "--compare" ]; then
     python3 - "$2" "$3" "$v" <<'PY'
 import json, sys
 old, new, v = sys.argv[1:]
-timing = {"train_seconds", "images_per_second", "seconds", "machine", "predict_seconds", "clock_seconds"}
+timing = {"train_seconds", "train_minutes", "images_per_second", "machine"}
 strip = lambda d: {k: strip(x) if isinstance(x, dict) else x for k, x in d.items() if k not in timing}
 for kind in ("train", "eval"):
     a, b = (strip(json.load(open(f"/tmp/eq/{t}/metrics/{kind}/{v}.json"))) for t in (old, new))
     print(("same" if a == b else "DIFF"), f"metrics/{kind}/{v}.json apart from timings")
 PY
   done
-  for f in models/best/model.keras models/best/info.json metrics/best.json plots/compare/curves.tsv; do
+  for f in models/best/model.keras models/best/info.json metrics/best.json; do
     cmp -s /tmp/eq/$2/$f /tmp/eq/$3/$f && echo "same $f" || echo "DIFF $f"
   done
   python3 - "$2" "$3" <<'PY'
-import json, sys
+import csv, json, sys
 timing = {"train_seconds", "machine"}
 strip = lambda d: {k: strip(x) if isinstance(x, dict) else x for k, x in d.items() if k not in timing}
 a, b = (strip(json.load(open(f"/tmp/eq/{t}/metrics/summary.json"))) for t in sys.argv[1:])
 print(("same" if a == b else "DIFF"), "metrics/summary.json apart from timings and the machine")
+for name in a["variants"]:
+    print(("same" if a["variants"][name] == b["variants"][name] else "DIFF"), f"metrics/summary.json row {name}")
+print(("same" if a["ensemble"] == b["ensemble"] else "DIFF"), "metrics/summary.json ensemble (apart from its seconds)")
+rows = [list(csv.DictReader(open(f"/tmp/eq/{t}/plots/compare/curves.tsv"), delimiter="\t")) for t in sys.argv[1:]]
+untimed = [[{k: v for k, v in row.items() if "minutes" not in k} for row in r] for r in rows]
+print(("same" if untimed[0] == untimed[1] else "DIFF"), "plots/compare/curves.tsv apart from its minutes column")
 PY
   exit 0
 fi
