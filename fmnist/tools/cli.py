@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from fmnist.core.errors import FmnistError, exit_on_error
+from fmnist.core.errors import ConfigError, FmnistError, exit_on_error
 from fmnist.core.io import read_json, write_json, write_text
 from fmnist.report.tables import readme_blocks, results_table, update_readme
 from fmnist.tools import tune
@@ -37,9 +37,10 @@ def _tta(model_path: Path, params_path: Path) -> tuple[bool, int]:
     if not params_path.is_file():
         return False, 0
     params = load_params(params_path)
-    if name not in {**params.variants, **params.students, **params.presets}:
+    try:
+        return params.flip_tta(name), params.shift_tta(name)
+    except ConfigError:  # a model of no variant in these params: no TTA
         return False, 0
-    return params.flip_tta(name), params.shift_tta(name)
 
 
 def run_predict(args) -> None:
