@@ -33,12 +33,12 @@ def main() -> None:
     predictions = {n["name"]: load_npz(args.predictions_dir / f"{n['name']}.npz", ("val", "test")) for n in candidates}
     members, test, val = compare.ensemble(predictions, y_val, y_test, params.compare.ensemble_size)
     summary = compare.summary(rows, members, test, val, machine_info(with_matmul_peak=True))
-    best = candidates[0]
+    best = compare.best_metrics(summary)  # the variant summary chose, on validation
     compare.write_best(args.models_dir, best, args.best_dir)
     write_json(args.summary, summary, sort_keys=False)  # variants best validation accuracy first
-    write_json(args.headline, compare.best_metrics(summary), sort_keys=False)
+    write_json(args.headline, best, sort_keys=False)
     compare.comparison_figures(names, rows, summary, args.scores_dir, args.live_dir, args.plots_dir)
-    print(f"compare: best {best['name']} (val {best['val_accuracy']:.4f}, test {best['test_accuracy']:.4f}); "
+    print(f"compare: best {best['variant']} (val {best['val_accuracy']:.4f}, test {best['test_accuracy']:.4f}); "
           f"ensemble {members} test {test['accuracy']:.4f}")  # fmt: skip
 
 

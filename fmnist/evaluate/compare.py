@@ -97,11 +97,12 @@ def best_metrics(summary: dict) -> dict:
     }
 
 
-def write_best(models_dir: Path, best: dict, best_dir: Path) -> None:
-    """models/best: the best variant's model.keras and an info.json naming it (atomically)."""
+def write_best(models_dir: Path, headline: dict, best_dir: Path) -> None:
+    """models/best: the model of the variant `summary` chose (`headline` is `best_metrics(summary)`)
+    and an info.json naming it (atomically)."""
     with atomic_dir(best_dir) as tmp:
-        shutil.copyfile(models_dir / best["name"] / "model.keras", tmp / "model.keras")
-        info = {"variant": best["name"], "val_accuracy": best["val_accuracy"], "test_accuracy": best["test_accuracy"]}
+        shutil.copyfile(models_dir / headline["variant"] / "model.keras", tmp / "model.keras")
+        info = {key: headline[key] for key in ("variant", "val_accuracy", "test_accuracy")}
         write_json(tmp / "info.json", info)
 
 

@@ -7,7 +7,7 @@ import dataclasses
 import re
 from pathlib import Path
 
-from fmnist.core import config, tuning
+from fmnist.core import config, tuning, variants
 from fmnist.core.errors import FmnistError
 from fmnist.core.io import write_text
 from fmnist.core.schema import allowed
@@ -24,9 +24,9 @@ BLOCKS = (
 )
 OPTION_SECTIONS = (
     ("data", config.DataConfig),
-    ("variants.<name>", config.VariantConfig),
-    ("variants.<name>.augment", config.AugmentConfig),
-    ("students.<name>", config.StudentConfig),  # its own keys; the rest are a variant's
+    ("variants.<name>", variants.VariantConfig),
+    ("variants.<name>.augment", variants.AugmentConfig),
+    ("students.<name>", variants.StudentConfig),  # its own keys; the rest are a variant's
     ("runtime", config.RuntimeConfig),
     ("evaluate", config.EvaluateConfig),
     ("compare", config.CompareConfig),

@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from fmnist import CLASS_NAMES
-from fmnist.core.config import AugmentConfig
+from fmnist.core.variants import AugmentConfig
 
 
 def _uniform(seed: tf.Tensor, size: tf.Tensor, low: float, high: float) -> tf.Tensor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import keras
 
-from fmnist.core.config import VariantConfig
+from fmnist.core.variants import VariantConfig
 
 # The project's models end in a softmax, and Keras's LogitsDistillation expects logits. Log
 # probabilities are the logits up to a per-image constant, which a softmax ignores; the floor keeps

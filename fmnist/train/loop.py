@@ -12,8 +12,9 @@ import numpy as np
 import tensorflow as tf
 
 from fmnist import IMAGE_SIZE, NUM_CLASSES
-from fmnist.core.config import RuntimeConfig, VariantConfig
+from fmnist.core.config import RuntimeConfig
 from fmnist.core.system import cpu_features, cpu_model
+from fmnist.core.variants import VariantConfig
 from fmnist.train.augment import augment_batch, mix_batch
 from fmnist.train.models import build_model, load_model
 from fmnist.train.precision import choose_precision

@@ -188,6 +188,31 @@ def build_resnet(
     return keras.Model(inputs, _classifier_head(x, dropout_rate), name="resnet")
 
 
+@register("airbench")
+def build_airbench(
+    widths: Sequence[int] = (32, 128, 128), stem_filters: int = 8, batch_norm_momentum: float = 0.6
+) -> keras.Model:
+    """KellerJordan/cifar10-airbench's network for 28×28×1: a 2×2 stem, then per width a block
+    conv-pool-BN-GELU-conv-BN-GELU, global max pooling. Its batch norms learn a shift but no scale
+    and forget fast (momentum 0.6); its default widths are half of airbench94's (64, 256, 256).
+
+    Not ported: the frozen patch-whitening stem (a grayscale 2×2 patch has 4 dimensions, not 12)
+    and the dirac initialisation; the 1/9 logit scale becomes the shared softmax head.
+    """
+    inputs = keras.Input(INPUT_SHAPE, name="image")
+    x = layers.Conv2D(stem_filters, 2, padding="valid")(inputs)  # 28 -> 27: the pools go 13, 6, 3
+    x = layers.Activation("gelu")(x)
+    for width in widths:
+        for pool in (True, False):
+            x = layers.Conv2D(width, 3, padding="same", use_bias=False)(x)
+            if pool:  # pooling before the norm: the norm and GELU then run on a quarter of the pixels
+                x = layers.MaxPooling2D()(x)
+            x = layers.BatchNormalization(momentum=batch_norm_momentum, scale=False)(x)
+            x = layers.Activation("gelu")(x)
+    x = layers.GlobalMaxPooling2D()(x)
+    return keras.Model(inputs, _classifier_head(x), name="airbench")
+
+
 def load_model(path: str | Path) -> keras.Model:
     """Load a .keras archive safely (no Lambda/pickle code); bad files give ModelFileError."""
     path = Path(path)

@@ -173,9 +173,9 @@ def test_every_default_passes_its_own_check():
     """A field's default and its allowed values are declared together; they must agree."""
     import dataclasses
 
-    from fmnist.core import config
+    from fmnist.core import config, variants
 
-    for section in (*config.SECTIONS.values(), config.VariantConfig, config.AugmentConfig):
+    for section in (*config.SECTIONS.values(), variants.VariantConfig, variants.AugmentConfig, variants.StudentConfig):
         for option in dataclasses.fields(section):
             check = option.metadata.get("check")
             if check is not None and option.default is not dataclasses.MISSING:

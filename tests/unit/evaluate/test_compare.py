@@ -79,12 +79,14 @@ def test_a_model_retrained_on_all_images_is_reported_but_never_chosen(tmp_path):
 def test_best_model_and_comparison_figures_are_written(tmp_path):
     (tmp_path / "models" / "b").mkdir(parents=True)
     (tmp_path / "models" / "b" / "model.keras").write_bytes(b"weights")
-    best = {"name": "b", "val_accuracy": 0.9, "test_accuracy": 0.8}
-    compare.write_best(tmp_path / "models", best, tmp_path / "best")
+    summary = {"best_variant": "b", "variants": {"b": {"val_accuracy": 0.9, "test_accuracy": 0.8}}}
+    summary["ensemble"] = {"test_accuracy": 0.85, "val_accuracy": 0.91}
+    compare.write_best(tmp_path / "models", compare.best_metrics(summary), tmp_path / "best")
     assert (tmp_path / "best" / "model.keras").read_bytes() == b"weights"
     assert json.loads((tmp_path / "best" / "info.json").read_text()) == {
         "variant": "b",
-        **{k: best[k] for k in best if k != "name"},
+        "val_accuracy": 0.9,
+        "test_accuracy": 0.8,
     }
 
     per_class = {"per_class": {"Coat": {"recall": 0.5}, "Bag": {"recall": 1.0}}}

@@ -30,3 +30,26 @@ def test_unknown_stage_flag_or_missing_variant_is_one_clear_error(tmp_path):
         stage_path("train", "model_dir", dvc_yaml=DVC_YAML)
     with pytest.raises(FmnistError, match="not found"):
         stage_path("compare", "summary", dvc_yaml=tmp_path / "dvc.yaml")
+
+
+@pytest.mark.parametrize(
+    ("variant_stage", "student_stage"), [("train", "train_student"), ("evaluate", "evaluate_student")]
+)
+def test_student_stages_stay_in_step_with_the_variant_stages(variant_stage, student_stage):
+    """DVC's foreach cannot hold an optional per-item dep, so students have stages of their own:
+    apart from the teacher and the params section they must be the variant stages, line for line."""
+    import yaml
+
+    stages = yaml.safe_load(DVC_YAML.read_text())["stages"]
+    variant, student = stages[variant_stage], stages[student_stage]
+    assert (variant["foreach"], student["foreach"]) == ("${variants}", "${students}")
+    teacher = "models/variants/${item.teacher}"
+    student_do = dict(student["do"])
+    student_do["cmd"] = student_do["cmd"].replace(f" --teacher-dir {teacher}", "")
+    student_do["deps"] = [dep for dep in student_do["deps"] if dep != teacher]
+    # A student's whole section: it may leave `augment:` out, and its teacher keys change training too.
+    student_do["params"] = [p.replace("students.${key}", "variants.${key}") for p in student_do["params"]]
+    variant_do = dict(variant["do"])
+    variant_do["params"] = [p.replace("variants.${key}.augment", "variants.${key}") for p in variant_do["params"]]
+    assert student_do == variant_do
+    assert (teacher in student["do"]["deps"]) == (variant_stage == "train")

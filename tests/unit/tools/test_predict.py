@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from fmnist import CLASS_NAMES
-from fmnist.core.config import RuntimeConfig, VariantConfig
+from fmnist.core.config import RuntimeConfig
+from fmnist.core.variants import VariantConfig
 from fmnist.data.formats import read_csv
 from fmnist.tools.cli import main
 from fmnist.tools.predict import ImageError, find_images, fit_like_fashion_mnist, load_image

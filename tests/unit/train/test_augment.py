@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from fmnist.core.config import AugmentConfig
+from fmnist.core.variants import AugmentConfig
 from fmnist.train.augment import augment_batch, mix_batch
 
 FULL = AugmentConfig(rotation=15, shift=0.1, zoom=0.1, shear=10, horizontal_flip=True, erasing=0.5)

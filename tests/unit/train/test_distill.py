@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from fmnist.core.config import RuntimeConfig, StudentConfig, VariantConfig
+from fmnist.core.config import RuntimeConfig
 from fmnist.core.io import save_keras_model
+from fmnist.core.variants import StudentConfig, VariantConfig
 from fmnist.train.distill import ProbabilityDistillation
 from fmnist.train.loop import train_variant
 from tests.unit.train.test_loop import tiny_data

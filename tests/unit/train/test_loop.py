@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from fmnist.core.config import AugmentConfig, RuntimeConfig, VariantConfig
+from fmnist.core.config import RuntimeConfig
+from fmnist.core.variants import AugmentConfig, VariantConfig
 from fmnist.train.loop import class_weight_vector, train_dataset, train_variant
 from fmnist.train.schedules import VariantSchedule
 

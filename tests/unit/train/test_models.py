@@ -13,6 +13,12 @@ EXPECTED_PARAMS = {
     "cnn_advanced": 468778,
     "cnn_enhanced": 1868618,
     "resnet": 309418,
+    # stem 2*2*1*8+8; per block conv 3*3*in*w (no bias) + BN shift, mean, variance 3*w (no scale)
+    "airbench": 40
+    + (72 * 32 + 96 + 288 * 32 + 96)
+    + (288 * 128 + 384 + 1152 * 128 + 384) * 1
+    + (1152 * 128 + 384) * 2
+    + 1290,
 }
 
 
@@ -84,7 +90,7 @@ def test_loading_needs_no_schedule_registration_in_a_fresh_process(tmp_path, fix
 
     import keras
 
-    from fmnist.core.config import VariantConfig
+    from fmnist.core.variants import VariantConfig
     from fmnist.train.loop import build_and_compile
 
     images, labels = fixture_train

@@ -1,6 +1,6 @@
 import pytest
 
-from fmnist.core.config import VariantConfig
+from fmnist.core.variants import VariantConfig
 from fmnist.train.precision import choose_precision, native_bf16
 
 

@@ -3,8 +3,9 @@ import json
 import numpy as np
 import pytest
 
-from fmnist.core.config import RuntimeConfig, VariantConfig
+from fmnist.core.config import RuntimeConfig
 from fmnist.core.errors import FmnistError
+from fmnist.core.variants import VariantConfig
 from fmnist.train import trial as trial_module
 from fmnist.train.loop import train_variant
 
