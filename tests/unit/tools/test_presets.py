@@ -23,7 +23,7 @@ def test_add_preset_appends_to_variants_and_keeps_comments(tmp_path):
     assert inserted.startswith("  champion_long:") and inserted in text
     assert text.replace(inserted, "", 1) == original  # every other byte, comments included, kept
     # the comment that introduces `presets:` still follows the variants, not the new entry
-    assert text.index("champion_long:") < text.index("# Presets: variants too long")
+    assert text.index("champion_long:") < text.index("\n# Presets: ")
     params = load_params(path)
     assert params.variants["champion_long"] == params.presets["champion_long"]
     assert list(params.variants)[-1] == "champion_long"
