@@ -35,7 +35,7 @@ for name in names:
     variant = params.variant(name)
     mflop = forward_flops(build_model(variant.architecture, variant.model)) / 1e6
     median = statistics.median(rates[name])
-    epoch_s = 54_000 / median
+    epoch_s = len(data["x"]) / median  # the training split, 54,000 images
     print(
         f"{name}: median {median:.1f} images/s, {mflop:.1f} MFLOP forward, {variant.epochs} epochs -> "
         f"{variant.epochs * epoch_s / 60:.1f} min of steps on this machine"

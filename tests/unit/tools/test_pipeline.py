@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 from fmnist.core.errors import FmnistError
 from fmnist.tools.pipeline import per_variant_folder, stage_path
@@ -38,8 +39,6 @@ def test_unknown_stage_flag_or_missing_variant_is_one_clear_error(tmp_path):
 def test_student_stages_stay_in_step_with_the_variant_stages(variant_stage, student_stage):
     """DVC's foreach cannot hold an optional per-item dep, so students have stages of their own:
     apart from the teacher and the params section they must be the variant stages, line for line."""
-    import yaml
-
     stages = yaml.safe_load(DVC_YAML.read_text())["stages"]
     variant, student = stages[variant_stage], stages[student_stage]
     assert (variant["foreach"], student["foreach"]) == ("${variants}", "${students}")
