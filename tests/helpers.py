@@ -37,10 +37,10 @@ def run(
 
 
 def tiny_params(params: dict, folder: str, epochs: int = 1) -> dict:
-    """The repo's params, pointed at the fixture, with every variant shortened to `epochs`."""
+    """The repo's params, pointed at the fixture, with every variant and preset shortened to `epochs`."""
     params["data"]["source"] = "folder"
     params["data"]["folder"] = folder
-    for variant in params["variants"].values():
+    for variant in [*params["variants"].values(), *(params.get("presets") or {}).values()]:
         variant["epochs"] = epochs
         variant["batch_size"] = min(variant.get("batch_size", 128), 64)
         variant.pop("warmup_epochs", None)

@@ -171,8 +171,9 @@ def run_seeds(args) -> None:
             raise FmnistError(f"--target {item}: expected VARIANT=ACCURACY, e.g. champion=0.94") from None
     from fmnist.core.config import load_params
 
-    students = load_params().students  # their seeds are `students.<name>.seed`
-    result = study(show("--all-commits"), args.variants, args.minimum, previous, targets, students)
+    params = load_params()  # a student's seeds are `students.<name>.seed`; a preset's, of its copy
+    presets = [name for name in params.presets if name not in params.variants]
+    result = study(show("--all-commits"), args.variants, args.minimum, previous, targets, params.students, presets)
     write_json(args.out, result, sort_keys=False)
     for name in args.variants:
         entry = result["variants"][name]
@@ -180,6 +181,13 @@ def run_seeds(args) -> None:
             f"seeds: {name}: {entry['test_accuracy_mean']:.2%} ± {entry['test_accuracy_sd']:.2%} test accuracy "
             f"over seeds {', '.join(str(r['seed']) for r in entry['runs'])} (commit {entry['commit'][:7]})"
         )
+
+
+def run_queue_seeds(args) -> None:
+    from fmnist.tools.seeds import queue
+
+    queued = queue(args.params, args.variants, args.seeds)
+    print(f"seeds: queued {len(queued)} experiment(s): {', '.join(queued) or 'none'}; run them with `dvc queue start`")
 
 
 def run_deps(args) -> None:
@@ -228,6 +236,13 @@ def parser() -> argparse.ArgumentParser:
         "--target", action="append", default=[], metavar="VARIANT=ACCURACY", help="mean test accuracy to reach"
     )
     seeds.set_defaults(run=run_seeds)
+    queue_seeds = commands.add_parser(
+        "queue-seeds", help="queue one `dvc exp run` per seed of each variant, student or preset (make seeds)"
+    )
+    queue_seeds.add_argument("variants", nargs="+", help="variants, students or presets to seed")
+    queue_seeds.add_argument("--seeds", type=int, nargs="+", required=True, help="seeds besides the committed one")
+    queue_seeds.add_argument("--params", type=Path, default=Path("params.yaml"))
+    queue_seeds.set_defaults(run=run_queue_seeds)
     predict = commands.add_parser("predict", help="classify image files (PNG, JPEG, BMP, GIF, WebP) or folders")
     predict.add_argument("paths", nargs="+", help="image files and/or folders (searched recursively)")
     predict.add_argument("--model", default="best", help="'best', a variant name, or a model folder/.keras file")

@@ -1,12 +1,16 @@
 """Accuracy over seeds: a variant judged on the mean of several training seeds, not one run.
 
-`make seeds` queues one DVC experiment per extra seed (`dvc exp run --queue -S
-variants.<name>.seed=N`, or `students.<name>.seed=N`) and runs the queue; `fmnist seeds` then reads `dvc exp show --json
---all-commits`, so it still finds them after later commits.
+`make seeds` queues one DVC experiment per extra seed (`queue`: `dvc exp run --queue -S
+variants.<name>.seed=N evaluate@<name>`, or `students.<name>.seed=N evaluate_student@<name>`) and
+runs the queue; each experiment re-trains that model alone. `fmnist seeds` then reads `dvc exp
+show --json --all-commits`, so it still finds them after later commits.
 A variant's seeds are the baseline commit's own run plus every experiment of that commit whose
 params differ from the baseline's in that variant's seed alone, so points of other sweeps never
-count. The study goes to metrics/seeds.json with the commit it was measured on; the README's
-seeds block is generated from it and says when the committed run has changed since.
+count. A preset has no committed run: each of its seeds, its own included, is an experiment whose
+params.yaml holds the preset copied into `variants:` (as `fmnist preset` writes it), and that
+copy, read back as `presets.<name>`, must equal the baseline's preset but for the seed.
+The study goes to metrics/seeds.json with the commit it was measured on; the README's seeds
+block is generated from it and says when the committed run has changed since.
 """
 
 from __future__ import annotations
@@ -15,10 +19,53 @@ import json
 import statistics
 import subprocess
 from collections.abc import Callable, Collection, Sequence
+from pathlib import Path
 from typing import Any
 
 from fmnist.core.errors import FmnistError
 from fmnist.tools.sweep import revision_row
+
+
+def queue(
+    params_path: Path, names: Sequence[str], seeds: Sequence[int], run: Callable[..., Any] = subprocess.run
+) -> list[str]:
+    """Queue one `dvc exp run` per seed of each of `names` (a variant, student or preset) that
+    targets its evaluate stage, so an experiment re-trains that model alone; returns the
+    experiment names. A preset's own seed is queued too, and its experiments see params.yaml with
+    the preset copied into `variants:`; the file's bytes are restored afterwards."""
+    from fmnist.core.config import load_params
+    from fmnist.core.io import write_bytes
+    from fmnist.tools.presets import add_preset
+
+    params = load_params(params_path)
+    queued = []
+    for name in names:
+        # A preset already copied into variants (`fmnist preset`) is trained, and seeded, as the variant.
+        section = "variants" if name in params.variants else params.section(name)
+        params.variant(name)  # an unknown name fails here, with a hint
+        own = getattr(params, section)[name].seed
+        extra = [seed for seed in dict.fromkeys(seeds) if seed != own]
+        if section != "presets":
+            stage = "evaluate_student" if section == "students" else "evaluate"
+            queued += [_queue(run, name, seed, f"{section}.{name}.seed", f"{stage}@{name}") for seed in extra]
+            continue
+        original = params_path.read_bytes()
+        add_preset(params_path, name)
+        try:
+            queued += [_queue(run, name, seed, f"variants.{name}.seed", f"evaluate@{name}") for seed in [own, *extra]]
+        finally:
+            write_bytes(params_path, original)
+    return queued
+
+
+def _queue(run: Callable[..., Any], name: str, seed: int, key: str, target: str) -> str:
+    experiment = f"seed-{name}-{seed}"
+    command = ["dvc", "exp", "run", "--queue", "-n", experiment, "-S", f"{key}={seed}", target]
+    done = run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        detail = (done.stderr or done.stdout).strip().splitlines()
+        raise FmnistError(f"seeds: {' '.join(command)} failed: {detail[-1] if detail else done.returncode}")
+    return experiment
 
 
 def _baselines(shown: list[dict]) -> list[tuple[dict, list[dict]]]:
@@ -39,13 +86,24 @@ def committed_json(rev: str, path: str) -> dict | None:
     return json.loads(shown.stdout) if shown.returncode == 0 else None
 
 
+def _as_preset(params: dict[str, Any], name: str) -> dict[str, Any]:
+    """An experiment's flat params with its `variants.<name>.*` copy read as `presets.<name>.*`."""
+    copied, preset = f"variants.{name}.", f"presets.{name}."
+    kept = {key: value for key, value in params.items() if not key.startswith((copied, preset))}
+    return kept | {preset + key[len(copied) :]: value for key, value in params.items() if key.startswith(copied)}
+
+
 def seed_runs(
-    shown: list[dict], variant: str, read: Callable[[str, str], dict | None] | None = None, student: bool = False
+    shown: list[dict],
+    variant: str,
+    read: Callable[[str, str], dict | None] | None = None,
+    student: bool = False,
+    preset: bool = False,
 ) -> tuple[str, list[dict[str, Any]]]:
     """The baseline commit with the most seeds of `variant`, and one record per seed: the commit's
     run first, then its experiments that changed only `variants.<variant>.seed`, each seed once,
     by seed. Test accuracy comes from the experiment table, the training record from `read`."""
-    section, suffix = ("students", "_student") if student else ("variants", "")
+    section, suffix = ("students", "_student") if student else ("presets" if preset else "variants", "")
     key, read = f"{section}.{variant}.seed", read or committed_json
     from fmnist.tools.pipeline import stage_path
 
@@ -58,14 +116,15 @@ def seed_runs(
             continue
         runs: dict[Any, dict[str, Any]] = {}
         for row in [baseline, *experiments]:
-            keys = {*row["params"], *baseline["params"]}
-            changed = {k for k in keys if row["params"].get(k) != baseline["params"].get(k)}
-            if changed - {key} or evaluation not in row["metrics"] or row["params"][key] in runs:
+            params = _as_preset(row["params"], variant) if preset and row is not baseline else row["params"]
+            keys = {*params, *baseline["params"]}
+            changed = {k for k in keys if params.get(k) != baseline["params"].get(k)}
+            if changed - {key} or evaluation not in row["metrics"] or params[key] in runs:
                 continue
             training = read(row["rev"], train)
             if training is None:
                 continue
-            seed = row["params"][key]
+            seed = params[key]
             runs[seed] = {
                 "seed": seed,
                 "experiment": row["name"] if row is not baseline else None,
@@ -104,6 +163,7 @@ def study(
     previous: dict | None = None,
     targets: dict[str, float] | None = None,
     students: Collection[str] = (),
+    presets: Collection[str] = (),
 ) -> dict:
     """metrics/seeds.json's content: `previous` with each of `variants` measured afresh, and the
     mean test accuracy each is held to (`targets`; else the table falls back to its CI floor).
@@ -111,7 +171,7 @@ def study(
     A variant with fewer than `minimum` seeds is an error naming the seeds found."""
     result = {"variants": dict((previous or {}).get("variants", {}))}
     for variant in variants:
-        commit, runs = seed_runs(shown, variant, student=variant in students)
+        commit, runs = seed_runs(shown, variant, student=variant in students, preset=variant in presets)
         if len(runs) < minimum:
             found = ", ".join(str(r["seed"]) for r in runs) or "none"
             raise FmnistError(

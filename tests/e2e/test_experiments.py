@@ -35,6 +35,15 @@ def wait_for_queue(repo: Path, timeout: float = 600) -> str:
     raise AssertionError(f"queue did not finish in {timeout} s:\n{status}")
 
 
+def run_queue(repo: Path, count: int) -> None:
+    run(["dvc", "queue", "start", "-j", "2"], repo)
+    try:
+        status = wait_for_queue(repo)
+    finally:
+        run(["dvc", "queue", "stop", "--kill"], repo, check=False)
+    assert status.count("Success") == count, status
+
+
 def experiments(repo: Path) -> list[dict]:
     """(params, metrics) of each experiment of the workspace baseline in `dvc exp show --json`."""
     shown = json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)
@@ -55,15 +64,9 @@ def column(columns: list[str], path: str, key: str) -> str | None:
 
 def test_queued_sweep_runs_and_shows_params_and_metrics(repo, monkeypatch):
     # A seed sweep, as `make seeds` queues it: fmnist.tools.seeds reads the real `dvc exp show` below.
-    sweep = "variants.mlp_a.seed=1,2"
-    queued = run(["dvc", "exp", "run", "--queue", "-S", sweep], repo).stdout
-    assert queued.count("Queued experiment") == 2, queued
-    run(["dvc", "queue", "start", "-j", "2"], repo)
-    try:
-        status = wait_for_queue(repo)
-    finally:
-        run(["dvc", "queue", "stop", "--kill"], repo, check=False)
-    assert status.count("Success") == 2, status
+    queued = run(["fmnist", "queue-seeds", "mlp_a", "--seeds", "1", "2"], repo).stdout
+    assert "queued 2 experiment(s): seed-mlp_a-1, seed-mlp_a-2" in queued, queued
+    run_queue(repo, 2)
     rows = experiments(repo)
     seeds = sorted(row["params"]["params.yaml"]["data"]["variants"]["mlp_a"]["seed"] for row in rows)
     assert seeds == [1, 2]
@@ -93,6 +96,16 @@ def test_queued_sweep_runs_and_shows_params_and_metrics(repo, monkeypatch):
     assert entry["test_accuracy_mean"] == pytest.approx(sum(accuracies) / 3, abs=1e-6)
     sort = ["--sort-by", "metrics/eval/mlp_a.json:accuracy", "--sort-order", "desc"]
     assert "accuracy" in run(["dvc", "exp", "show", "--only-changed", *sort], repo).stdout
+
+    # A preset's seeds: each an experiment of the preset copied into variants, params.yaml untouched.
+    before = (repo / "params.yaml").read_bytes()
+    queued = run(["fmnist", "queue-seeds", "airbench", "--seeds", "1"], repo).stdout
+    assert "seed-airbench-42, seed-airbench-1" in queued and (repo / "params.yaml").read_bytes() == before, queued
+    run_queue(repo, 4)  # dvc queue status lists the earlier two as well
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)
+    preset = study(shown, ["airbench"], minimum=2, presets={"airbench"})["variants"]["airbench"]
+    assert [entry["experiment"] for entry in preset["runs"]] == ["seed-airbench-42", "seed-airbench-1"]
+    assert all(0 <= entry["test_accuracy"] <= 1 and entry["train_seconds"] > 0 for entry in preset["runs"])
 
     # Keep the winner: apply it to the workspace, or branch it.
     winner = max(rows, key=lambda row: row["metrics"]["metrics/eval/mlp_a.json"]["data"]["val_accuracy"])

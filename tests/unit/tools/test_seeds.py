@@ -1,14 +1,18 @@
 """fmnist.tools.seeds on `dvc exp show --json`-shaped input (the real output is covered by the queued
 sweep in test_experiments.py)."""
 
+import shutil
 import statistics
+import subprocess
 
 import pytest
+import yaml
 
 from fmnist.core.errors import FmnistError
 from fmnist.report.tables import readme_blocks, seeds_table
 from fmnist.tools import seeds
-from fmnist.tools.seeds import seed_runs, study
+from fmnist.tools.seeds import queue, seed_runs, study
+from tests.helpers import ROOT
 
 # What each revision's commit holds at metrics/train/champ.json (a plain output, read by git).
 TRAINING: dict[tuple[str, str], dict] = {}
@@ -145,3 +149,64 @@ def test_a_students_seeds_are_read_from_its_own_section():
     assert [run["seed"] for run in result["variants"]["kd"]["runs"]] == [42, 1, 2]
     with pytest.raises(FmnistError, match=r"'variants\.kd\.seed'"):  # not a variant: its seed lives elsewhere
         study([baseline], ["kd"])
+
+
+def test_a_presets_seeds_are_experiments_of_its_copy_into_variants():
+    preset = {"seed": 42, "epochs": 12}
+
+    def preset_revision(name, seed, accuracy, rev, **changed):
+        TRAINING[(rev, "metrics/train/pre.json")] = {"best_val_accuracy": accuracy, "train_seconds": 700.0}
+        params = {
+            "presets": {"pre": preset},
+            "variants": {"champ": {"seed": 42}, "pre": {**preset, "seed": seed, **changed}},
+        }
+        return record(rev, name, params, "pre", accuracy)
+
+    baseline = record("cafe1234", None, {"presets": {"pre": preset}, "variants": {"champ": {"seed": 42}}}, "x", 0.9)
+    del baseline["data"]["metrics"]  # the committed run does not train a preset
+    baseline["experiments"] = [
+        {"revs": [preset_revision(f"seed-pre-{seed}", seed, accuracy, f"p{seed}")]}
+        for seed, accuracy in ((42, 0.945), (1, 0.941), (2, 0.943))
+    ] + [{"revs": [preset_revision("longer", 3, 0.99, "p3", epochs=30)]}]  # not the preset: not a seed
+    result = study([baseline], ["pre"], presets={"pre"})["variants"]["pre"]
+    assert [run["seed"] for run in result["runs"]] == [42, 1, 2]
+    assert result["runs"][0]["experiment"] == "seed-pre-42" and result["test_accuracy_mean"] == pytest.approx(0.943)
+
+
+class Recorder:
+    """Stands in for `subprocess.run` of `dvc exp run --queue`: records each command and the
+    params.yaml each queued experiment would carry."""
+
+    def __init__(self, params_path, fail_on=None):
+        self.params_path, self.fail_on, self.calls = params_path, fail_on, []
+
+    def __call__(self, command, **kwargs):
+        self.calls.append((command, yaml.safe_load(self.params_path.read_text())))
+        failed = self.fail_on is not None and self.fail_on in command[-1]
+        return subprocess.CompletedProcess(command, 1 if failed else 0, "", "ERROR: exp already exists" * failed)
+
+
+def test_queue_targets_each_models_evaluate_stage_and_copies_a_preset_for_its_seeds(tmp_path):
+    params_path = tmp_path / "params.yaml"
+    shutil.copy(ROOT / "params.yaml", params_path)
+    params_path.chmod(0o640)
+    original = params_path.read_bytes()
+    runner = Recorder(params_path)
+    names = queue(params_path, ["champion_fast", "airbench"], [1, 42, 2, 1], run=runner)
+    assert names == ["seed-champion_fast-1", "seed-champion_fast-2", *(f"seed-airbench-{s}" for s in (42, 1, 2))]
+    commands = [command for command, _ in runner.calls]
+    assert commands[0] == [
+        *("dvc", "exp", "run", "--queue", "-n", "seed-champion_fast-1"),
+        *("-S", "variants.champion_fast.seed=1", "evaluate@champion_fast"),
+    ]
+    assert commands[2][-3:] == ["-S", "variants.airbench.seed=42", "evaluate@airbench"]
+    seen = [params for _, params in runner.calls]
+    assert "airbench" not in seen[0]["variants"]  # a variant's seeds: the file as it is
+    assert all(params["variants"]["airbench"] == params["presets"]["airbench"] for params in seen[2:])
+    assert params_path.read_bytes() == original and params_path.stat().st_mode & 0o777 == 0o640
+
+    with pytest.raises(FmnistError, match=r"seed-airbench-42 .* failed: ERROR: exp already exists"):
+        queue(params_path, ["airbench"], [1], run=Recorder(params_path, fail_on="airbench"))
+    assert params_path.read_bytes() == original  # restored after a failure too
+    with pytest.raises(FmnistError, match="unknown variant 'airbenc'"):
+        queue(params_path, ["airbenc"], [1], run=runner)
