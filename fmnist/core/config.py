@@ -120,8 +120,9 @@ class Params:
     tune: TuneConfig | None = None  # None without a `tune:` section
 
     def variant(self, name: str) -> VariantConfig:
-        """A variant, a student, or a preset (same settings, trained only on request)."""
-        known = {**self.variants, **self.students, **self.presets}
+        """A variant, a student, or a preset (same settings, trained only on request). A preset
+        copied into variants (`fmnist preset`) is the variant: its settings are the ones edited."""
+        known = {**self.presets, **self.variants, **self.students}
         if name not in known:
             raise ConfigError(f"unknown variant {name!r}{did_you_mean(name, known)}; known: {sorted(known)}")
         return known[name]
@@ -134,7 +135,7 @@ class Params:
     def section(self, name: str) -> str:
         """The params section that holds `name` (for `dvc exp run -S <section>.<name>.<key>=...`)."""
         self.variant(name)  # unknown names fail here, with a hint
-        return "students" if name in self.students else "presets" if name in self.presets else "variants"
+        return "variants" if name in self.variants else "students" if name in self.students else "presets"
 
     def flip_tta(self, name: str) -> bool:
         """Mirror test-time augmentation applies only to variants trained with horizontal flips."""

@@ -40,10 +40,8 @@ def queue(
     params = load_params(params_path)
     queued = []
     for name in names:
-        # A preset already copied into variants (`fmnist preset`) is trained, and seeded, as the variant.
-        section = "variants" if name in params.variants else params.section(name)
-        params.variant(name)  # an unknown name fails here, with a hint
-        own = getattr(params, section)[name].seed
+        # A preset already copied into variants (`fmnist preset`) is seeded as the variant.
+        section, own = params.section(name), params.variant(name).seed
         extra = [seed for seed in dict.fromkeys(seeds) if seed != own]
         if section != "presets":
             stage = "evaluate_student" if section == "students" else "evaluate"

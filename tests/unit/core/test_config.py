@@ -130,6 +130,17 @@ def test_students_learn_from_a_variant_or_another_student():
     assert parse_params(RAW).students == {}  # the default run has none
 
 
+def test_a_preset_copied_into_variants_is_trained_with_the_variants_settings():
+    # After `fmnist preset airbench`, `-S variants.airbench.seed=1` (make seeds) and every other
+    # edit of the copy must reach the stage; the untouched preset must not win.
+    raw = copy.deepcopy(RAW)
+    raw["variants"]["airbench"] = {**raw["presets"]["airbench"], "seed": 1, "epochs": 3}
+    params = parse_params(raw)
+    assert params.variant("airbench").seed == 1 and params.variant("airbench").epochs == 3
+    assert params.presets["airbench"].seed == 42 and params.section("airbench") == "variants"
+    assert params.variant("champion_long") is params.presets["champion_long"]
+
+
 def test_floors_live_in_ci_and_presets_may_have_one():
     params = parse_params(RAW)
     assert params.ci.floors["champion"] >= 0.935
