@@ -133,8 +133,9 @@ def seed_runs(
                 "cpu": training.get("cpu", "not recorded"),
                 "cpu_features": training.get("cpu_features", []),
             }  # fmt: skip
-        ordered = list(runs.values())
-        studies.append((baseline["rev"], ordered[:1] + sorted(ordered[1:], key=lambda run: run["seed"])))
+        # The committed seed first (a preset's: its experiment of that seed), then by seed.
+        ordered = sorted(runs.values(), key=lambda run: (run["seed"] != baseline["params"][key], run["seed"]))
+        studies.append((baseline["rev"], ordered))
     if not studies:
         raise FmnistError(f"seeds: no commit in `dvc exp show` has params key {key!r}")
     # With --all-commits, the commit whose seeds were run (the newest of equals) rather than HEAD.
