@@ -172,8 +172,8 @@ def run_seeds(args) -> None:
     from fmnist.core.config import load_params
 
     params = load_params()  # a student's seeds are `students.<name>.seed`; a preset's, of its copy
-    presets = [name for name in params.presets if name not in params.variants]
-    result = study(show("--all-commits"), args.variants, args.minimum, previous, targets, params.students, presets)
+    sections = {name: params.section(name) for name in args.variants}
+    result = study(show("--all-commits"), args.variants, args.minimum, previous, targets, sections)
     write_json(args.out, result, sort_keys=False)
     for name in args.variants:
         entry = result["variants"][name]

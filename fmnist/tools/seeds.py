@@ -4,21 +4,24 @@
 variants.<name>.seed=N evaluate@<name>`, or `students.<name>.seed=N evaluate_student@<name>`) and
 runs the queue; each experiment re-trains that model alone. `fmnist seeds` then reads `dvc exp
 show --json --all-commits`, so it still finds them after later commits.
-A variant's seeds are the baseline commit's own run plus every experiment of that commit whose
-params differ from the baseline's in that variant's seed alone, so points of other sweeps never
-count. A preset has no committed run: each of its seeds, its own included, is an experiment whose
+A variant's seeds are a commit's own run plus every experiment of that commit whose params
+differ from the commit's in that variant's seed alone, so points of other sweeps never count.
+Runs of different commits join when their dvc.lock records the same stage inputs (code, data,
+params) but the seed, so a seed run in a later session, after unrelated commits, still counts.
+A preset has no committed run: each of its seeds, its own included, is an experiment whose
 params.yaml holds the preset copied into `variants:` (as `fmnist preset` writes it), and that
-copy, read back as `presets.<name>`, must equal the baseline's preset but for the seed.
-The study goes to metrics/seeds.json with the commit it was measured on; the README's seeds
-block is generated from it and says when the committed run has changed since.
+copy, read back as `presets.<name>`, must equal the commit's preset but for the seed.
+The study goes to metrics/seeds.json with the newest commit it covers and each run's own; the
+README's seeds block is generated from it and says when the committed run has changed since.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import statistics
 import subprocess
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,11 +80,47 @@ def _baselines(shown: list[dict]) -> list[tuple[dict, list[dict]]]:
     return found
 
 
-def committed_json(rev: str, path: str) -> dict | None:
-    """A JSON file as commit (or experiment) `rev` holds it; None where it has none. The train
-    stage's metrics are plain outputs, not experiment-table columns, so they are read here."""
+def committed_file(rev: str, path: str) -> dict | None:
+    """A JSON or YAML file (by its suffix) as commit (or experiment) `rev` holds it; None where it
+    has none. The train stage's metrics are plain outputs, not experiment-table columns, so they
+    are read here, and so is each run's dvc.lock."""
     shown = subprocess.run(["git", "show", f"{rev}:{path}"], capture_output=True, text=True, check=False)
-    return json.loads(shown.stdout) if shown.returncode == 0 else None
+    return _parse(shown.stdout, path.endswith((".lock", ".yaml"))) if shown.returncode == 0 else None
+
+
+@functools.lru_cache(maxsize=32)
+def _parse(text: str, is_yaml: bool) -> dict:
+    """Parsed once per distinct text: most commits share one dvc.lock (callers never modify it)."""
+    import yaml
+
+    if not is_yaml:
+        return json.loads(text)
+    # libyaml's safe loader: a pipeline's dvc.lock takes ten times longer in pure Python.
+    return yaml.load(text, Loader=yaml.CSafeLoader) if yaml.__with_libyaml__ else yaml.safe_load(text)
+
+
+def run_inputs(lock: dict | None, stages: Sequence[str], name: str) -> str | None:
+    """What decided a run's figures, as its dvc.lock records them: the deps of `stages` (but the
+    files one of them wrote, such as the trained model evaluate reads) and their params, with
+    `name`'s seed left out. Two runs with equal inputs differ in their seed alone, whichever commit
+    they were run on; None where the lock lacks one of the stages."""
+    entries = [((lock or {}).get("stages") or {}).get(stage) for stage in stages]
+    if not all(entries):
+        return None
+    written = {out["path"] for entry in entries for out in entry.get("outs", [])}
+    deps = sorted({(dep["path"], dep.get("md5")) for entry in entries for dep in entry.get("deps", [])})
+    params = [
+        {group: _without_seed(values, group, name) for group, values in groups.items()}
+        for entry in entries
+        for groups in (entry.get("params") or {}).values()
+    ]
+    return json.dumps([[dep for dep in deps if dep[0] not in written], params], sort_keys=True, default=str)
+
+
+def _without_seed(values: Any, group: str, name: str) -> Any:
+    if group.rsplit(".", 1)[-1] == name and isinstance(values, dict):
+        return {key: value for key, value in values.items() if key != "seed"}
+    return values
 
 
 def _as_preset(params: dict[str, Any], name: str) -> dict[str, Any]:
@@ -95,51 +134,60 @@ def seed_runs(
     shown: list[dict],
     variant: str,
     read: Callable[[str, str], dict | None] | None = None,
-    student: bool = False,
-    preset: bool = False,
+    section: str = "variants",
 ) -> tuple[str, list[dict[str, Any]]]:
-    """The baseline commit with the most seeds of `variant`, and one record per seed: the commit's
-    run first, then its experiments that changed only `variants.<variant>.seed`, each seed once,
-    by seed. Test accuracy comes from the experiment table, the training record from `read`."""
-    section, suffix = ("students", "_student") if student else ("presets" if preset else "variants", "")
-    key, read = f"{section}.{variant}.seed", read or committed_json
+    """The newest commit of the largest set of `variant`'s runs that differ in their seed alone, and
+    one record per seed: the committed seed first, then by seed. A run is a commit's own or an
+    experiment of it that changed only `<section>.<variant>.seed` (a preset's: its copy into
+    variants); runs of different commits join when their dvc.lock inputs are equal (`run_inputs`),
+    so seeds run in later sessions, after unrelated commits, still count. Test accuracy comes from
+    the experiment table, the training record and the lock from `read`."""
+    key, read = f"{section}.{variant}.seed", read or committed_file
     from fmnist.tools.pipeline import stage_path
 
+    suffix, preset = ("_student" if section == "students" else ""), section == "presets"
+    stages = [f"train{suffix}@{variant}", f"evaluate{suffix}@{variant}"]
     # `dvc exp show --json` keys metrics by the paths dvc.yaml gives them.
     train = stage_path("train" + suffix, "metrics", variant).as_posix()
     evaluation = stage_path("evaluate" + suffix, "metrics", variant).as_posix()
-    studies = []
-    for baseline, experiments in _baselines(shown):
+    groups: dict[str, tuple[str, Any, dict[Any, dict[str, Any]]]] = {}
+    for baseline, experiments in _baselines(shown):  # newest commit first
         if key not in baseline["params"]:
             continue
-        runs: dict[Any, dict[str, Any]] = {}
         for row in [baseline, *experiments]:
             params = _as_preset(row["params"], variant) if preset and row is not baseline else row["params"]
             keys = {*params, *baseline["params"]}
             changed = {k for k in keys if params.get(k) != baseline["params"].get(k)}
-            if changed - {key} or evaluation not in row["metrics"] or params[key] in runs:
+            if changed - {key} or evaluation not in row["metrics"]:
                 continue
             training = read(row["rev"], train)
             if training is None:
                 continue
-            seed = params[key]
-            runs[seed] = {
-                "seed": seed,
-                "experiment": row["name"] if row is not baseline else None,
-                "test_accuracy": row["metrics"][evaluation]["accuracy"],
-                "best_val_accuracy": training["best_val_accuracy"],
-                "train_seconds": training["train_seconds"],
-                "precision": training.get("precision", "not recorded"),
-                "cpu": training.get("cpu", "not recorded"),
-                "cpu_features": training.get("cpu_features", []),
-            }  # fmt: skip
-        # The committed seed first (a preset's: its experiment of that seed), then by seed.
-        ordered = sorted(runs.values(), key=lambda run: (run["seed"] != baseline["params"][key], run["seed"]))
-        studies.append((baseline["rev"], ordered))
-    if not studies:
+            # Without the stages in its lock (older layouts), a run joins its own commit's alone.
+            inputs = run_inputs(read(row["rev"], "dvc.lock"), stages, variant) or f"commit {baseline['rev']}"
+            commit, committed_seed, runs = groups.setdefault(inputs, (baseline["rev"], baseline["params"][key], {}))
+            runs.setdefault(
+                params[key],
+                {
+                    "seed": params[key],
+                    "experiment": row["name"] if row is not baseline else None,
+                    "commit": baseline["rev"],
+                    "test_accuracy": row["metrics"][evaluation]["accuracy"],
+                    "best_val_accuracy": training["best_val_accuracy"],
+                    "train_seconds": training["train_seconds"],
+                    "precision": training.get("precision", "not recorded"),
+                    "cpu": training.get("cpu", "not recorded"),
+                    "cpu_features": training.get("cpu_features", []),
+                },
+            )
+    if not any(key in baseline["params"] for baseline, _ in _baselines(shown)):
         raise FmnistError(f"seeds: no commit in `dvc exp show` has params key {key!r}")
-    # With --all-commits, the commit whose seeds were run (the newest of equals) rather than HEAD.
-    return max(studies, key=lambda study: len(study[1]))
+    if not groups:
+        return next(b["rev"] for b, _ in _baselines(shown) if key in b["params"]), []
+    # The most seeds; among equals, the newest commit's (dicts keep the order they were found in).
+    commit, committed_seed, runs = max(groups.values(), key=lambda group: len(group[2]))
+    # The committed seed first (a preset's: its experiment of that seed), then by seed.
+    return commit, sorted(runs.values(), key=lambda run: (run["seed"] != committed_seed, run["seed"]))
 
 
 def summarise(runs: Sequence[dict[str, Any]]) -> dict[str, float]:
@@ -161,16 +209,16 @@ def study(
     minimum: int = 3,
     previous: dict | None = None,
     targets: dict[str, float] | None = None,
-    students: Collection[str] = (),
-    presets: Collection[str] = (),
+    sections: Mapping[str, str] | None = None,
 ) -> dict:
     """metrics/seeds.json's content: `previous` with each of `variants` measured afresh, and the
     mean test accuracy each is held to (`targets`; else the table falls back to its CI floor).
+    `sections` names the params section of each name that is not a variant (`Params.section`).
 
     A variant with fewer than `minimum` seeds is an error naming the seeds found."""
     result = {"variants": dict((previous or {}).get("variants", {}))}
     for variant in variants:
-        commit, runs = seed_runs(shown, variant, student=variant in students, preset=variant in presets)
+        commit, runs = seed_runs(shown, variant, section=(sections or {}).get(variant, "variants"))
         if len(runs) < minimum:
             found = ", ".join(str(r["seed"]) for r in runs) or "none"
             raise FmnistError(

@@ -105,7 +105,7 @@ def test_queued_sweep_runs_and_shows_params_and_metrics(repo, monkeypatch):
     assert (repo / "params.yaml").read_bytes() == before
     run_queue(repo, 3)  # dvc queue status lists the earlier two as well
     shown = json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)
-    _, preset = seed_runs(shown, "airbench", preset=True)
+    _, preset = seed_runs(shown, "airbench", section="presets")
     assert [(entry["seed"], entry["experiment"]) for entry in preset] == [(42, "seed-airbench-42")]
     assert 0 <= preset[0]["test_accuracy"] <= 1 and preset[0]["train_seconds"] > 0
 

@@ -14,7 +14,8 @@ from fmnist.tools import seeds
 from fmnist.tools.seeds import queue, seed_runs, study
 from tests.helpers import ROOT
 
-# What each revision's commit holds at metrics/train/champ.json (a plain output, read by git).
+# What each revision's commit holds at metrics/train/champ.json (a plain output, read by git) and,
+# where a test gives one, at dvc.lock.
 TRAINING: dict[tuple[str, str], dict] = {}
 
 
@@ -24,7 +25,7 @@ def read_training(rev, path):
 
 @pytest.fixture(autouse=True)
 def committed(monkeypatch):
-    monkeypatch.setattr(seeds, "committed_json", read_training)
+    monkeypatch.setattr(seeds, "committed_file", read_training)
 
 
 def revision(name, seed, accuracy, lr=0.01, rev=None):
@@ -145,7 +146,7 @@ def test_a_students_seeds_are_read_from_its_own_section():
 
     baseline = student_revision(None, 42, 0.93, "feed5678")
     baseline["experiments"] = [{"revs": [student_revision(f"seed-{s}", s, 0.92 + s / 1000, f"s{s}")]} for s in (1, 2)]
-    result = study([baseline], ["kd"], students={"kd"})
+    result = study([baseline], ["kd"], sections={"kd": "students"})
     assert [run["seed"] for run in result["variants"]["kd"]["runs"]] == [42, 1, 2]
     with pytest.raises(FmnistError, match=r"'variants\.kd\.seed'"):  # not a variant: its seed lives elsewhere
         study([baseline], ["kd"])
@@ -168,9 +169,66 @@ def test_a_presets_seeds_are_experiments_of_its_copy_into_variants():
         {"revs": [preset_revision(f"seed-pre-{seed}", seed, accuracy, f"p{seed}")]}
         for seed, accuracy in ((2, 0.943), (42, 0.945), (1, 0.941))  # as the queue finished
     ] + [{"revs": [preset_revision("longer", 3, 0.99, "p3", epochs=30)]}]  # not the preset: not a seed
-    result = study([baseline], ["pre"], presets={"pre"})["variants"]["pre"]
+    result = study([baseline], ["pre"], sections={"pre": "presets"})["variants"]["pre"]
     assert [run["seed"] for run in result["runs"]] == [42, 1, 2]
     assert result["runs"][0]["experiment"] == "seed-pre-42" and result["test_accuracy_mean"] == pytest.approx(0.943)
+
+
+def lock(seed, code="c0de", model=None):
+    """A dvc.lock with champ's train and evaluate stages, as a run of `seed` with `code` writes it."""
+    model_dir = {"path": "models/variants/champ", "md5": model or f"model-of-{seed}.dir"}
+    train = {
+        "deps": [{"path": "fmnist/train/loop.py", "md5": code}, {"path": "data/processed/train.npz", "md5": "d"}],
+        "params": {"params.yaml": {"runtime": {"threads": 2}, "variants.champ": {"seed": seed, "learning_rate": 0.01}}},
+        "outs": [model_dir, {"path": "metrics/train/champ.json", "md5": f"m{seed}"}],
+    }
+    evaluate = {
+        "deps": [model_dir, {"path": "data/processed/test.npz", "md5": "t"}, {"path": "metrics/train/champ.json"}],
+        "params": {"params.yaml": {"evaluate": {"tta_flip": True}}},
+        "outs": [{"path": "metrics/eval/champ.json", "md5": f"e{seed}"}],
+    }
+    return {"schema": "2.0", "stages": {"train@champ": train, "evaluate@champ": evaluate}}
+
+
+def locked(row, seed, code="c0de"):
+    TRAINING[(row["rev"], "dvc.lock")] = lock(seed, code)
+    return row
+
+
+def test_run_inputs_leave_out_the_seed_and_the_files_the_stages_wrote():
+    stages = ["train@champ", "evaluate@champ"]
+    assert seeds.run_inputs(lock(1), stages, "champ") == seeds.run_inputs(lock(2), stages, "champ")
+    assert seeds.run_inputs(lock(1), stages, "champ") != seeds.run_inputs(lock(1, code="changed"), stages, "champ")
+    other = lock(1)
+    other["stages"]["train@champ"]["params"]["params.yaml"]["variants.champ"]["learning_rate"] = 0.02
+    assert seeds.run_inputs(other, stages, "champ") != seeds.run_inputs(lock(1), stages, "champ")
+    assert seeds.run_inputs(lock(1), ["train@other", "evaluate@champ"], "champ") is None
+    assert seeds.run_inputs(None, stages, "champ") is None
+
+
+def test_seeds_of_two_commits_join_when_their_runs_had_the_same_inputs():
+    """A seed run in a later session, after unrelated commits, counts with the earlier ones."""
+
+    def commit(rev, *experiments, code="c0de"):
+        baseline = locked(revision(None, 42, 0.9402, rev=rev), 42, code)
+        baseline["experiments"] = [
+            {"revs": [locked(e, e["data"]["params"]["params.yaml"]["data"]["variants"]["champ"]["seed"], code)]}
+            for e in experiments
+        ]
+        return baseline
+
+    older = commit("older111", revision("seed-1", 1, 0.9390, rev="x1"))
+    newer = commit("newer222", revision("seed-2", 2, 0.9410, rev="x2"))
+    found, runs = seed_runs([newer, older], "champ")
+    assert found == "newer222" and [(r["seed"], r["commit"]) for r in runs] == [
+        (42, "newer222"),
+        (1, "older111"),
+        (2, "newer222"),
+    ]
+    # The training code changed between them: two studies of two seeds, the newest wins the tie.
+    changed = commit("newer222", revision("seed-2", 2, 0.9410, rev="x2"), code="changed")
+    found, runs = seed_runs([changed, older], "champ")
+    assert found == "newer222" and [r["seed"] for r in runs] == [42, 2]
 
 
 class Recorder:
