@@ -22,7 +22,15 @@ from fmnist.core.errors import ConfigError, did_you_mean
 from fmnist.core.schema import NON_NEGATIVE, POSITIVE, OneOf, Range, build, check_type, empty, name, option
 from fmnist.core.schema import require as _require
 from fmnist.core.tuning import TuneConfig, parse_tune, scalar_keys
-from fmnist.core.variants import AugmentConfig, StudentConfig, VariantConfig, parse_students, parse_variants
+from fmnist.core.variants import (
+    AugmentConfig,
+    EnsembleConfig,
+    StudentConfig,
+    VariantConfig,
+    parse_ensembles,
+    parse_students,
+    parse_variants,
+)
 
 STRATEGIES = ("auto", "single", "mirrored")
 
@@ -111,6 +119,7 @@ class Params:
     variants: Mapping[str, VariantConfig]
     presets: Mapping[str, VariantConfig] = field(default_factory=empty)
     students: Mapping[str, StudentConfig] = field(default_factory=empty)
+    ensembles: Mapping[str, EnsembleConfig] = field(default_factory=empty)
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
     compare: CompareConfig = field(default_factory=CompareConfig)
@@ -156,7 +165,7 @@ SECTIONS = {
     "export": ExportConfig,
     "bench": BenchConfig,
 }
-TOP_LEVEL = (*SECTIONS, "variants", "presets", "students", "tune")
+TOP_LEVEL = (*SECTIONS, "variants", "presets", "ensembles", "students", "tune")
 
 
 def parse_params(raw: Any) -> Params:
@@ -186,7 +195,11 @@ def parse_params(raw: Any) -> Params:
     raw_students = raw.get("students") or {}
     if not isinstance(raw_students, Mapping):
         raise ConfigError("students: expected a mapping of student name -> variant settings and a teacher")
-    students = parse_students(raw_students, variants, presets)
+    raw_ensembles = raw.get("ensembles") or {}
+    if not isinstance(raw_ensembles, Mapping):
+        raise ConfigError("ensembles: expected a mapping of ensemble name -> members")
+    ensembles = parse_ensembles(raw_ensembles, variants, presets)
+    students = parse_students(raw_students, variants, presets, ensembles)
     floors = _parse_floors(built["ci"].floors, {**variants, **students, **presets})
     built["ci"] = dataclasses.replace(built["ci"], floors=floors)
     if raw.get("bench") is not None:  # the defaults name variants a params file may not have
@@ -206,6 +219,7 @@ def parse_params(raw: Any) -> Params:
         variants=types.MappingProxyType(variants),
         presets=types.MappingProxyType(presets),
         students=types.MappingProxyType(students),
+        ensembles=types.MappingProxyType(ensembles),
         tune=tune,
         **built,
     )

@@ -1,5 +1,6 @@
-"""Variant, augmentation and student settings: params.yaml's `variants:`, `presets:` and
-`students:` entries, each key declared once with its default, description and allowed values.
+"""Variant, augmentation, student and ensemble settings: params.yaml's `variants:`, `presets:`,
+`students:` and `ensembles:` entries, each key declared once with its default, description and
+allowed values.
 
 Rules that relate a variant's keys (settings its optimizer or schedule would ignore, a student's
 teacher) sit beside them. `fmnist.core.config` assembles these into `Params`.
@@ -20,6 +21,9 @@ SCHEDULES = ("constant", "step", "cosine", "one_cycle")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 ERASING_FILLS = ("noise", "zero")
 INIT_FROM = ("scratch", "teacher")
+# dvc.yaml's ensemble stage declares each member's model as a dep, one line a member: DVC cannot
+# take a params list as a stage's deps (treeverse/dvc#8171), so an ensemble has this many.
+ENSEMBLE_MEMBERS = 3
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,7 @@ class StudentConfig(VariantConfig):
     """A variant that learns from another variant's trained model, its `teacher`: that model is a
     declared DVC dep of the student's stage, so retraining the teacher re-trains the student."""
 
-    teacher: str = option("", "required: the variant (or student) whose trained model this one learns from")
+    teacher: str = option("", "required: the variant, student or ensemble whose trained model this one learns from")
     init_from: str = option(
         "scratch",
         "`scratch` (new weights) or `teacher` (start from the teacher's trained weights: fine-tuning; "
@@ -152,28 +156,81 @@ def reject_ignored(v: VariantConfig, given: set[str], p: str) -> None:
     )
 
 
-def parse_students(
+@dataclass(frozen=True)
+class EnsembleConfig:
+    """Trained variants whose predictions are averaged into one model, a teacher for students.
+    Each member's model is a declared DVC dep of the ensemble's stage."""
+
+    members: tuple[str, ...] = option(
+        (), f"required: the {ENSEMBLE_MEMBERS} variants of this run whose predicted probabilities are averaged"
+    )
+
+
+def parse_ensembles(
     raw: Mapping, variants: Mapping[str, VariantConfig], presets: Mapping[str, VariantConfig]
+) -> dict[str, EnsembleConfig]:
+    """Ensembles: `<name>: {members: [a, b, c]}`, each member a variant `dvc repro` trains."""
+    ensembles = {}
+    for ensemble, settings in raw.items():
+        p = f"ensembles.{name(ensemble)}"
+        _require(isinstance(ensemble, str) and ensemble.replace("_", "").isalnum(), p, "names use letters, digits, '_'")
+        clash = "variants" if ensemble in variants else "presets" if ensemble in presets else ""
+        _require(not clash, p, f"the name is taken under {clash}:; an ensemble needs a name of its own")
+        parsed = build(EnsembleConfig, settings, p)
+        members = parsed.members
+        _require(
+            len(members) == ENSEMBLE_MEMBERS and len(set(members)) == len(members),
+            f"{p}.members",
+            f"expected {ENSEMBLE_MEMBERS} different variants, got {list(members)}",
+        )
+        for member in members:
+            _require(
+                member in variants,
+                f"{p}.members",
+                f"unknown variant {member!r}{did_you_mean(member, variants)}; a member is a variant of this run, "
+                f"known: {sorted(variants)}",
+            )
+        ensembles[ensemble] = parsed
+    return ensembles
+
+
+def parse_students(
+    raw: Mapping,
+    variants: Mapping[str, VariantConfig],
+    presets: Mapping[str, VariantConfig],
+    ensembles: Mapping[str, EnsembleConfig] | None = None,
 ) -> dict[str, StudentConfig]:
-    """Students: variant settings plus a teacher, which must be trained by the same `dvc repro`."""
+    """Students: variant settings plus a teacher (a variant, a student or an ensemble), which must
+    be trained by the same `dvc repro`."""
     students = parse_variants(raw, "students", StudentConfig)
+    ensembles = ensembles or {}
     teachers = {**variants, **students}
     for student, settings in students.items():
         p = f"students.{student}"
-        clash = "variants" if student in variants else "presets" if student in presets else ""
+        taken = {"variants": variants, "presets": presets, "ensembles": ensembles}
+        clash = next((section for section, names in taken.items() if student in names), "")
         _require(not clash, p, f"the name is taken under {clash}:; a student needs a name of its own")
         _require(bool(settings.teacher), f"{p}.teacher", "required: the variant whose trained model it learns from")
+        known = [*teachers, *ensembles]
         _require(
-            settings.teacher in teachers,
+            settings.teacher in known,
             f"{p}.teacher",
-            f"unknown variant {settings.teacher!r}{did_you_mean(settings.teacher, teachers)}; "
-            f"a teacher is a variant or student of this run, known: {sorted(teachers)}",
+            f"unknown variant {settings.teacher!r}{did_you_mean(settings.teacher, known)}; "
+            f"a teacher is a variant, student or ensemble of this run, known: {sorted(known)}",
         )
         _require(
             settings.distill > 0 or settings.init_from == "teacher",
             p,
             "learns nothing from its teacher: set distill > 0 (distillation) or init_from: teacher (fine-tuning)",
         )
+        if settings.teacher in ensembles:
+            _require(
+                settings.init_from != "teacher",
+                f"{p}.init_from",
+                f"an ensemble ({settings.teacher!r}) has no weights of one model to start from; it teaches by "
+                "distillation only (init_from: scratch, distill > 0)",
+            )
+            continue
         teacher = teachers[settings.teacher]
         _require(
             settings.init_from != "teacher"

@@ -27,6 +27,7 @@ OPTION_SECTIONS = (
     ("variants.<name>", variants.VariantConfig),
     ("variants.<name>.augment", variants.AugmentConfig),
     ("students.<name>", variants.StudentConfig),  # its own keys; the rest are a variant's
+    ("ensembles.<name>", variants.EnsembleConfig),
     ("runtime", config.RuntimeConfig),
     ("evaluate", config.EvaluateConfig),
     ("compare", config.CompareConfig),
@@ -181,7 +182,7 @@ def _seconds_list(values: list[float]) -> str:
 def _default(option: dataclasses.Field) -> str:
     if option.default is not dataclasses.MISSING:
         value = option.default
-        if value == "":  # a string the loader requires (e.g. a student's teacher)
+        if value in ("", ()):  # a value the loader requires (a student's teacher, an ensemble's members)
             return "required"
         return f"`{str(value).lower()}`" if isinstance(value, bool) else f"`{value}`"
     if option.default_factory is not dataclasses.MISSING:

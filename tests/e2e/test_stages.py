@@ -88,3 +88,36 @@ def test_unknown_variant_and_bad_params_fail_before_work(tmp_path):
     result = stage(repo, "fetch", "--train", "a.csv", "--test", "b.csv")
     assert result.returncode == 2
     assert result.stderr.strip() == "error: params.yaml: variants.mlp_a.epochs: must be > 0, got -1"
+
+
+def test_an_ensemble_is_a_stage_between_its_members_and_its_students(tmp_path):
+    """dvc.yaml wires `ensembles:` in: each member's model is a dep of the ensemble's stage, whose
+    model is the student's teacher dep; the stage averages the members and refuses a mismatch."""
+    import yaml
+
+    from fmnist.core.io import save_keras_model
+    from fmnist.train.models import build_model
+
+    members = ["mlp_a", "ann", "cnn_basic"]
+    repo = make_repo(tmp_path / "repo", variants=members)
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["ensembles"] = {"trio": {"members": members}}
+    params["students"] = {"kd": {"architecture": "mlp_a", "teacher": "trio", "distill": 0.5}}
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    dag = run(["dvc", "dag", "--dot"], repo).stdout
+    for member in members:
+        assert f'"train@{member}" -> "ensemble@trio"' in dag, dag
+    assert '"ensemble@trio" -> "train_student@kd"' in dag, dag
+
+    for member in members:
+        (repo / "models" / "variants" / member).mkdir(parents=True)
+        save_keras_model(build_model(member), repo / "models" / "variants" / member / "model.keras")
+    dirs = [arg for member in members for arg in ("--member-dir", f"models/variants/{member}")]
+    stage(repo, "ensemble", "--ensemble", "trio", *dirs, "--model-dir", "models/variants/trio", check=True)
+    written = repo / "models" / "variants" / "trio" / "model.keras"
+    before = written.read_bytes()
+    swapped = [*dirs[2:4], *dirs[0:2], *dirs[4:]]
+    result = stage(repo, "ensemble", "--ensemble", "trio", *swapped, "--model-dir", "models/variants/trio")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "ensembles.trio.members is ['mlp_a', 'ann', 'cnn_basic'], but the stage was given" in result.stderr
+    assert written.read_bytes() == before  # the earlier output stays

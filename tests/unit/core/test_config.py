@@ -99,6 +99,14 @@ def test_params_are_frozen():
         ("students.kd", {"teacher": "kd", "distill": 0.5}, "students.kd.teacher: teachers form a cycle: kd -> kd"),
         ("students.mlp_a", {"teacher": "ann", "distill": 0.5}, "students.mlp_a: the name is taken under variants:"),
         ("students.kd", {"teacher": "ann", "distill": 0.5, "class_weights": True}, "kd.class_weights: distillation"),
+        ("ensembles", [1], "ensembles: expected a mapping of ensemble name -> members"),
+        ("ensembles.trio", {"members": ["mlp_a", "ann"]}, "ensembles.trio.members: expected 3 different variants"),
+        ("ensembles.trio", {"members": ["mlp_a", "ann", "ann"]}, "trio.members: expected 3 different variants, got"),
+        ("ensembles.trio", {"members": ["mlp_a", "ann", "champoin"]}, "unknown variant 'champoin' (did you mean"),
+        ("ensembles.trio", {"members": ["mlp_a", "ann", "champion_long"]}, "a member is a variant of this run"),
+        ("ensembles.trio", {"member": ["mlp_a"]}, "ensembles.trio.member: unknown key (did you mean 'members'?)"),
+        ("ensembles.trio", {"members": "mlp_a"}, "ensembles.trio.members: expected a list of names"),
+        ("ensembles.mlp_a", {"members": ["mlp_b", "ann", "champion"]}, "ensembles.mlp_a: the name is taken under"),
     ],
 )
 def test_invalid_params_name_the_key(path, value, message):
@@ -128,6 +136,21 @@ def test_students_learn_from_a_variant_or_another_student():
     assert params.section("kd") == "students" and params.section("mlp_a") == "variants"
     assert params.section("champion_long") == "presets" and params.ci.floors["kd"] == 0.85
     assert parse_params(RAW).students == {}  # the default run has none
+
+
+def test_an_ensemble_teaches_by_distillation_only():
+    raw = with_change("ensembles", {"trio": {"members": ["mlp_a", "ann", "champion"]}})
+    raw["students"] = {"kd": {"architecture": "mlp_a", "teacher": "trio", "distill": 0.5}}
+    params = parse_params(raw)
+    assert params.ensembles["trio"].members == ("mlp_a", "ann", "champion") and params.variant("kd").teacher == "trio"
+    assert "trio" not in params.trained  # nothing to evaluate: the stage only averages the members
+    raw["students"]["kd"] = {"architecture": "mlp_a", "teacher": "trio", "init_from": "teacher"}
+    with pytest.raises(ConfigError, match=r"students\.kd\.init_from: an ensemble \('trio'\) has no weights"):
+        parse_params(raw)
+    raw["students"] = {"trio": {"architecture": "mlp_a", "teacher": "mlp_a", "distill": 0.5}}
+    with pytest.raises(ConfigError, match=r"students\.trio: the name is taken under ensembles:"):
+        parse_params(raw)
+    assert parse_params(RAW).ensembles == {}  # the default run has none
 
 
 def test_a_preset_copied_into_variants_is_trained_with_the_variants_settings():
