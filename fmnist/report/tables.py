@@ -270,7 +270,10 @@ def seeds_table(seeds: dict, summary: dict) -> str:
                 f"`{name}` was retrained since these seeds (committed run {committed:.2%}, seeds' baseline "
                 f"{entry['runs'][0]['test_accuracy']:.2%}): run `make seeds SEED_VARIANTS={name}` again."
             )
-    cpus = sorted({cpu_label(r) for entry in seeds["variants"].values() for r in entry["runs"]})
-    commits = sorted({entry["commit"][:7] for entry in seeds["variants"].values()})
-    lines += ["", f"Sample standard deviation; measured on {', '.join(cpus)} at commit {', '.join(commits)}."]
+    measured = []
+    for name, entry in seeds["variants"].items():  # each variant's CPUs and commits: times compare within one CPU
+        cpus = ", ".join(dict.fromkeys(cpu_label(run) for run in entry["runs"]))
+        commits = ", ".join(dict.fromkeys(run.get("commit", entry["commit"])[:7] for run in entry["runs"]))
+        measured.append(f"`{name}` on {cpus} at commit {commits}")
+    lines += ["", f"Sample standard deviation; measured {'; '.join(measured)}."]
     return "\n".join(lines + [f"**Stale:** {note}" for note in notes])

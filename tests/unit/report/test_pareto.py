@@ -33,6 +33,15 @@ def test_points_take_every_run_and_seed_once():
     assert Point("fast", 42, 0.5, 0.91) in points(SUMMARY, stale)  # measured beside an older run
 
 
+def test_each_point_names_the_cpu_it_trained_on():
+    machine = {"cpu": "Intel(R) Xeon(R) Processor", "cpu_features": ["amx_bf16", "avx2"]}
+    slow = {"seed": 1, "test_accuracy": 0.95, "train_seconds": 960.0, "cpu": "AMD EPYC", "cpu_features": ["avx2"]}
+    seeds = {"variants": {"slow_better": {"runs": [SEEDS["variants"]["slow_better"]["runs"][0], slow]}}}
+    found = points({**SUMMARY, "machine": machine}, seeds)
+    assert {p.cpu for p in found if p.seed is None} == {"Intel(R) Xeon(R) Processor (amx_bf16, avx2)"}
+    assert Point("slow_better", 1, 16.0, 0.95, "AMD EPYC (avx2)") in found
+
+
 def test_front_keeps_only_runs_nothing_beats_on_both_axes():
     best = front(points(SUMMARY, SEEDS))
     assert [p.variant for p in best] == ["fast", "slow_better", "slow_better"]

@@ -102,7 +102,7 @@ def test_seeds_table_marks_target_and_flags_a_retrained_variant():
     summary = {"variants": {"champ": {"test_accuracy": 0.9402, "floor": 0.94}}}
     table = seeds_table(seeds, summary)
     assert "| `champ` | 42, 1, 2 | 94.02%, 93.90%, 94.10% | 94.01% ± 0.10% ✅ | 94.00% |" in table
-    assert "AMD EPYC at commit c0ffee1" in table and "Stale" not in table
+    assert "measured `champ` on AMD EPYC at commit c0ffee1." in table and "Stale" not in table
     summary["variants"]["champ"] = {"test_accuracy": 0.95, "floor": 0.95}
     table = seeds_table(seeds, summary)
     assert "✅" not in table
