@@ -186,7 +186,7 @@ def run_seeds(args) -> None:
 def run_queue_seeds(args) -> None:
     from fmnist.tools.seeds import queue
 
-    queued = queue(args.params, args.variants, args.seeds)
+    queued = queue(args.params, args.variants, args.seeds, own=not args.skip_own)
     print(f"seeds: queued {len(queued)} experiment(s): {', '.join(queued) or 'none'}; run them with `dvc queue start`")
 
 
@@ -242,6 +242,9 @@ def parser() -> argparse.ArgumentParser:
     queue_seeds.add_argument("variants", nargs="+", help="variants, students or presets to seed")
     queue_seeds.add_argument("--seeds", type=int, nargs="+", required=True, help="seeds besides the committed one")
     queue_seeds.add_argument("--params", type=Path, default=Path("params.yaml"))
+    queue_seeds.add_argument(
+        "--skip-own", action="store_true", help="not a preset's own seed (it ran in an earlier session)"
+    )
     queue_seeds.set_defaults(run=run_queue_seeds)
     predict = commands.add_parser("predict", help="classify image files (PNG, JPEG, BMP, GIF, WebP) or folders")
     predict.add_argument("paths", nargs="+", help="image files and/or folders (searched recursively)")

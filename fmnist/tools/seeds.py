@@ -30,12 +30,17 @@ from fmnist.tools.sweep import revision_row
 
 
 def queue(
-    params_path: Path, names: Sequence[str], seeds: Sequence[int], run: Callable[..., Any] = subprocess.run
+    params_path: Path,
+    names: Sequence[str],
+    seeds: Sequence[int],
+    run: Callable[..., Any] = subprocess.run,
+    own: bool = True,
 ) -> list[str]:
     """Queue one `dvc exp run` per seed of each of `names` (a variant, student or preset) that
     targets its evaluate stage, so an experiment re-trains that model alone; returns the
-    experiment names. A preset's own seed is queued too, and its experiments see params.yaml with
-    the preset copied into `variants:`; the file's bytes are restored afterwards."""
+    experiment names. A preset's own seed is queued too (unless `own` is false: a recipe seeded
+    over several sessions), and its experiments see params.yaml with the preset copied into
+    `variants:`; the file's bytes are restored afterwards."""
     from fmnist.core.config import load_params
     from fmnist.core.io import write_bytes
     from fmnist.tools.presets import add_preset
@@ -44,8 +49,8 @@ def queue(
     queued = []
     for name in names:
         # A preset already copied into variants (`fmnist preset`) is seeded as the variant.
-        section, own = params.section(name), params.variant(name).seed
-        extra = [seed for seed in dict.fromkeys(seeds) if seed != own]
+        section, seed_of_its_own = params.section(name), params.variant(name).seed
+        extra = [seed for seed in dict.fromkeys(seeds) if seed != seed_of_its_own]
         if section != "presets":
             stage = "evaluate_student" if section == "students" else "evaluate"
             queued += [_queue(run, name, seed, f"{section}.{name}.seed", f"{stage}@{name}") for seed in extra]
@@ -53,7 +58,8 @@ def queue(
         original = params_path.read_bytes()
         add_preset(params_path, name)
         try:
-            queued += [_queue(run, name, seed, f"variants.{name}.seed", f"evaluate@{name}") for seed in [own, *extra]]
+            chosen = [seed_of_its_own, *extra] if own else extra
+            queued += [_queue(run, name, seed, f"variants.{name}.seed", f"evaluate@{name}") for seed in chosen]
         finally:
             write_bytes(params_path, original)
     return queued

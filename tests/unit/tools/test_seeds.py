@@ -263,6 +263,11 @@ def test_queue_targets_each_models_evaluate_stage_and_copies_a_preset_for_its_se
     assert all(params["variants"]["airbench"] == params["presets"]["airbench"] for params in seen[2:])
     assert params_path.read_bytes() == original and params_path.stat().st_mode & 0o777 == 0o640
 
+    # A long recipe seeded over sessions: the preset's own seed ran already.
+    later = Recorder(params_path)
+    assert queue(params_path, ["airbench"], [2], run=later, own=False) == ["seed-airbench-2"]
+    assert params_path.read_bytes() == original
+
     with pytest.raises(FmnistError, match=r"seed-airbench-42 .* failed: ERROR: exp already exists"):
         queue(params_path, ["airbench"], [1], run=Recorder(params_path, fail_on="airbench"))
     assert params_path.read_bytes() == original  # restored after a failure too
