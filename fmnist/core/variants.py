@@ -223,6 +223,11 @@ def parse_students(
             p,
             "learns nothing from its teacher: set distill > 0 (distillation) or init_from: teacher (fine-tuning)",
         )
+        _require(
+            not (settings.distill > 0 and settings.class_weights),
+            f"{p}.class_weights",
+            "distillation does not weight the loss by class; remove class_weights or set distill: 0",
+        )
         if settings.teacher in ensembles:
             _require(
                 settings.init_from != "teacher",
@@ -238,11 +243,6 @@ def parse_students(
             f"{p}.init_from",
             f"fine-tuning needs the teacher's architecture and model ({teacher.architecture!r}, "
             f"{dict(teacher.model)}), got ({settings.architecture!r}, {dict(settings.model)})",
-        )
-        _require(
-            not (settings.distill > 0 and settings.class_weights),
-            f"{p}.class_weights",
-            "distillation does not weight the loss by class; remove class_weights or set distill: 0",
         )
         seen, current = [student], settings.teacher  # a chain of students must end at a variant
         while current in students:

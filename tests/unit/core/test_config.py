@@ -147,6 +147,9 @@ def test_an_ensemble_teaches_by_distillation_only():
     raw["students"]["kd"] = {"architecture": "mlp_a", "teacher": "trio", "init_from": "teacher"}
     with pytest.raises(ConfigError, match=r"students\.kd\.init_from: an ensemble \('trio'\) has no weights"):
         parse_params(raw)
+    raw["students"]["kd"] = {"architecture": "mlp_a", "teacher": "trio", "distill": 0.5, "class_weights": True}
+    with pytest.raises(ConfigError, match=r"students\.kd\.class_weights: distillation does not weight"):
+        parse_params(raw)
     raw["students"] = {"trio": {"architecture": "mlp_a", "teacher": "mlp_a", "distill": 0.5}}
     with pytest.raises(ConfigError, match=r"students\.trio: the name is taken under ensembles:"):
         parse_params(raw)
