@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from typing import NamedTuple
 
+from fmnist.report.tables import cpu_label
+
 # Published Fashion-MNIST accuracies to beat, with no comparable training time (GPU, other
 # budgets): Zalando's benchmark table (github.com/zalandoresearch/fashion-mnist#benchmark) and
 # the long CPU-free runs the accuracy issue cites.
@@ -32,9 +34,7 @@ MARKERS = "os^DvP*X"
 
 
 def _cpu(record: dict) -> str:
-    from fmnist.report.tables import cpu_label
-
-    return cpu_label(record) if record.get("cpu") else ""
+    return cpu_label(record) if record.get("cpu") not in (None, "", "not recorded") else ""
 
 
 def points(summary: dict, seeds: dict | None) -> list[Point]:

@@ -244,6 +244,11 @@ def cpu_label(run: dict) -> str:
     return f"{run['cpu']} ({', '.join(features)})" if features else run["cpu"]
 
 
+def _mixed(entry: dict) -> bool:
+    """Seeds trained on more than one CPU kind: their mean time compares with nothing."""
+    return len({cpu_label(run) for run in entry["runs"]}) > 1
+
+
 def seeds_table(seeds: dict, summary: dict) -> str:
     """Markdown: each variant's seeds, mean ± sd against its target (the study's, else the CI
     floor), and a note where the committed run is no longer the one the seeds were measured beside."""
@@ -262,7 +267,7 @@ def seeds_table(seeds: dict, summary: dict) -> str:
             f"| `{name}` | {seeds_used} | {accuracies} "
             f"| {entry['test_accuracy_mean']:.2%} ± {entry['test_accuracy_sd']:.2%}{mark} "
             f"| {f'{floor:.2%}' if floor else '–'} | {entry['best_val_accuracy_mean']:.2%} "
-            f"| {entry['train_seconds_mean'] / 60:.1f} min |"
+            f"| {entry['train_seconds_mean'] / 60:.1f} min{' (mixed CPUs)' if _mixed(entry) else ''} |"
         )
         committed = summary["variants"].get(name, {}).get("test_accuracy")
         if committed is not None and committed != entry["runs"][0]["test_accuracy"]:

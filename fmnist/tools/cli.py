@@ -172,7 +172,8 @@ def run_seeds(args) -> None:
     from fmnist.core.config import load_params
 
     params = load_params()  # a student's seeds are `students.<name>.seed`; a preset's, of its copy
-    sections = {name: params.section(name) for name in args.variants}
+    known = {*params.variants, *params.students, *params.presets}  # a name gone from params: studied as a variant
+    sections = {name: params.section(name) if name in known else "variants" for name in args.variants}
     result = study(show("--all-commits"), args.variants, args.minimum, previous, targets, sections)
     write_json(args.out, result, sort_keys=False)
     for name in args.variants:

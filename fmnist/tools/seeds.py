@@ -114,13 +114,21 @@ def run_inputs(lock: dict | None, stages: Sequence[str], name: str) -> str | Non
     if not all(entries):
         return None
     written = {out["path"] for entry in entries for out in entry.get("outs", [])}
-    deps = sorted({(dep["path"], dep.get("md5")) for entry in entries for dep in entry.get("deps", [])})
+    deps = sorted({(dep["path"], _hash(dep)) for entry in entries for dep in entry.get("deps", [])})
+    if any(digest is None for path, digest in deps if path not in written):
+        return None  # an input DVC recorded no hash for cannot be shown equal
     params = [
         {group: _without_seed(values, group, name) for group, values in groups.items()}
         for entry in entries
         for groups in (entry.get("params") or {}).values()
     ]
     return json.dumps([[dep for dep in deps if dep[0] not in written], params], sort_keys=True, default=str)
+
+
+def _hash(dep: dict) -> str | None:
+    """A dep's content hash as dvc.lock records it: md5 for local files and folders, else the
+    remote's etag or checksum."""
+    return dep.get("md5") or dep.get("etag") or dep.get("checksum")
 
 
 def _without_seed(values: Any, group: str, name: str) -> Any:
@@ -145,8 +153,9 @@ def seed_runs(
     """The newest commit of the largest set of `variant`'s runs that differ in their seed alone, and
     one record per seed: the committed seed first, then by seed. A run is a commit's own or an
     experiment of it that changed only `<section>.<variant>.seed` (a preset's: its copy into
-    variants); runs of different commits join when their dvc.lock inputs are equal (`run_inputs`),
-    so seeds run in later sessions, after unrelated commits, still count. Test accuracy comes from
+    variants); runs of different commits join when their dvc.lock inputs are equal (`run_inputs`)
+    and they trained in the same precision, so seeds run in later sessions, after unrelated
+    commits, still count. Test accuracy comes from
     the experiment table, the training record and the lock from `read`."""
     key, read = f"{section}.{variant}.seed", read or committed_file
     from fmnist.tools.pipeline import stage_path
@@ -171,6 +180,8 @@ def seed_runs(
                 continue
             # Without the stages in its lock (older layouts), a run joins its own commit's alone.
             inputs = run_inputs(read(row["rev"], "dvc.lock"), stages, variant) or f"commit {baseline['rev']}"
+            # `precision: auto` trains in bf16 on some CPUs and in float32 on others: not one recipe.
+            inputs += f" precision {training.get('precision', 'not recorded')}"
             commit, committed_seed, runs = groups.setdefault(inputs, (baseline["rev"], baseline["params"][key], {}))
             runs.setdefault(
                 params[key],

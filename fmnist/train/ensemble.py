@@ -12,7 +12,8 @@ from fmnist.core.errors import ModelFileError
 
 def average_model(members: Sequence[keras.Model], name: str) -> keras.Model:
     """One model whose output is the mean of the members' predicted probabilities. It saves,
-    loads and predicts like a single model, so the student's stage needs no ensemble code."""
+    loads and predicts like a single model, so the student's stage needs no ensemble code. The
+    members are renamed in place (`member_<i>_<name>`): pass models loaded for this purpose."""
     shapes = {tuple(member.inputs[0].shape[1:]) for member in members}
     if len(shapes) != 1:
         raise ModelFileError(f"ensemble {name}: the members take different inputs {sorted(shapes)}")

@@ -120,4 +120,9 @@ def test_an_ensemble_is_a_stage_between_its_members_and_its_students(tmp_path):
     result = stage(repo, "ensemble", "--ensemble", "trio", *swapped, "--model-dir", "models/variants/trio")
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "ensembles.trio.members is ['mlp_a', 'ann', 'cnn_basic'], but the stage was given" in result.stderr
-    assert written.read_bytes() == before  # the earlier output stays
+    # A damaged member fails after TensorFlow loaded, in one line; the earlier ensemble stays.
+    (repo / "models" / "variants" / "ann" / "model.keras").write_bytes(b"not a keras archive")
+    result = stage(repo, "ensemble", "--ensemble", "trio", *dirs, "--model-dir", "models/variants/trio")
+    assert result.returncode != 0 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "models/variants/ann/model.keras: not a Keras .keras archive" in result.stderr
+    assert written.read_bytes() == before

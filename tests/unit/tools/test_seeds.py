@@ -25,6 +25,7 @@ def read_training(rev, path):
 
 @pytest.fixture(autouse=True)
 def committed(monkeypatch):
+    TRAINING.clear()  # each test writes the commits it reads
     monkeypatch.setattr(seeds, "committed_file", read_training)
 
 
@@ -112,6 +113,9 @@ def test_seeds_table_marks_target_and_flags_a_retrained_variant():
     )
     assert "| 90.00% |" in seeds_table(targeted, summary) and "✅" in seeds_table(targeted, summary)
     assert "**Stale:** `champ` was retrained since these seeds" in table
+    assert "(mixed CPUs)" not in table
+    seeds["variants"]["champ"]["runs"][1]["cpu"] = "Intel(R) Xeon(R) Processor"
+    assert "10.0 min (mixed CPUs) |" in seeds_table(seeds, summary)
 
 
 def test_readme_seeds_block_is_generated():
@@ -174,7 +178,7 @@ def test_a_presets_seeds_are_experiments_of_its_copy_into_variants():
     assert result["runs"][0]["experiment"] == "seed-pre-42" and result["test_accuracy_mean"] == pytest.approx(0.943)
 
 
-def lock(seed, code="c0de", model=None):
+def dvc_lock(seed, code="c0de", model=None):
     """A dvc.lock with champ's train and evaluate stages, as a run of `seed` with `code` writes it."""
     model_dir = {"path": "models/variants/champ", "md5": model or f"model-of-{seed}.dir"}
     train = {
@@ -191,19 +195,24 @@ def lock(seed, code="c0de", model=None):
 
 
 def locked(row, seed, code="c0de"):
-    TRAINING[(row["rev"], "dvc.lock")] = lock(seed, code)
+    TRAINING[(row["rev"], "dvc.lock")] = dvc_lock(seed, code)
     return row
 
 
 def test_run_inputs_leave_out_the_seed_and_the_files_the_stages_wrote():
     stages = ["train@champ", "evaluate@champ"]
-    assert seeds.run_inputs(lock(1), stages, "champ") == seeds.run_inputs(lock(2), stages, "champ")
-    assert seeds.run_inputs(lock(1), stages, "champ") != seeds.run_inputs(lock(1, code="changed"), stages, "champ")
-    other = lock(1)
+    assert seeds.run_inputs(dvc_lock(1), stages, "champ") == seeds.run_inputs(dvc_lock(2), stages, "champ")
+    assert seeds.run_inputs(dvc_lock(1), stages, "champ") != seeds.run_inputs(
+        dvc_lock(1, code="changed"), stages, "champ"
+    )
+    other = dvc_lock(1)
     other["stages"]["train@champ"]["params"]["params.yaml"]["variants.champ"]["learning_rate"] = 0.02
-    assert seeds.run_inputs(other, stages, "champ") != seeds.run_inputs(lock(1), stages, "champ")
-    assert seeds.run_inputs(lock(1), ["train@other", "evaluate@champ"], "champ") is None
+    assert seeds.run_inputs(other, stages, "champ") != seeds.run_inputs(dvc_lock(1), stages, "champ")
+    assert seeds.run_inputs(dvc_lock(1), ["train@other", "evaluate@champ"], "champ") is None
     assert seeds.run_inputs(None, stages, "champ") is None
+    unhashed = dvc_lock(1)
+    del unhashed["stages"]["train@champ"]["deps"][0]["md5"]  # no hash: cannot be shown equal to anything
+    assert seeds.run_inputs(unhashed, stages, "champ") is None
 
 
 def test_seeds_of_two_commits_join_when_their_runs_had_the_same_inputs():
@@ -229,6 +238,34 @@ def test_seeds_of_two_commits_join_when_their_runs_had_the_same_inputs():
     changed = commit("newer222", revision("seed-2", 2, 0.9410, rev="x2"), code="changed")
     found, runs = seed_runs([changed, older], "champ")
     assert found == "newer222" and [r["seed"] for r in runs] == [42, 2]
+    # The same inputs trained in bf16 on another CPU (`precision: auto`): not the same recipe.
+    newer = commit("newer222", revision("seed-2", 2, 0.9410, rev="x2"))
+    TRAINING[("x2", "metrics/train/champ.json")]["precision"] = "mixed_bfloat16"
+    found, runs = seed_runs([newer, older], "champ")
+    assert [r["seed"] for r in runs] == [42, 1]
+
+
+def test_a_presets_seeds_join_across_commits_by_their_copys_inputs():
+    def preset_run(rev, seed, code="c0de"):
+        TRAINING[(rev, "metrics/train/pre.json")] = {"best_val_accuracy": 0.95, "train_seconds": 3800.0}
+        lock = yaml.safe_load(yaml.safe_dump(dvc_lock(seed, code)).replace("champ", "pre"))
+        TRAINING[(rev, "dvc.lock")] = lock
+        params = {"presets": {"pre": {"seed": 42}}, "variants": {"pre": {"seed": seed}}}
+        return record(rev, f"seed-pre-{seed}", params, "pre", 0.95 + seed / 1000)
+
+    def baseline(rev, *runs):
+        row = record(rev, None, {"presets": {"pre": {"seed": 42}}, "variants": {}}, "x", 0.9)
+        del row["data"]["metrics"]
+        row["experiments"] = [{"revs": [run]} for run in runs]
+        return row
+
+    shown = [baseline("later", preset_run("p2", 2), preset_run("p42", 42)), baseline("earlier", preset_run("p1", 1))]
+    found, runs = seed_runs(shown, "pre", section="presets")
+    assert found == "later" and [(r["seed"], r["commit"]) for r in runs] == [
+        (42, "later"),
+        (1, "earlier"),
+        (2, "later"),
+    ]
 
 
 class Recorder:
