@@ -9,7 +9,8 @@ from fmnist.core.io import atomic_dir, save_keras_model
 from fmnist.core.stage_args import finish
 
 
-def parse_args() -> argparse.Namespace:
+@exit_on_error
+def main() -> None:
     # The members' folders are one repeated option, which the other stages' parse_stage_args lacks.
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
@@ -18,12 +19,7 @@ def parse_args() -> argparse.Namespace:
         "--member-dir", type=Path, action="append", required=True, help="a member's folder, once each, in params order"
     )
     parser.add_argument("--model-dir", type=Path, required=True, help="writes model.keras")
-    return parser.parse_args()
-
-
-@exit_on_error
-def main() -> None:
-    args = parse_args()
+    args = parser.parse_args()
     params = load_params(args.params)
     if args.ensemble not in params.ensembles:
         raise ConfigError(f"{args.params}: unknown ensemble {args.ensemble!r}; known: {sorted(params.ensembles)}")
