@@ -166,9 +166,10 @@ def seed_runs(
     train = stage_path("train" + suffix, "metrics", variant).as_posix()
     evaluation = stage_path("evaluate" + suffix, "metrics", variant).as_posix()
     groups: dict[str, tuple[str, Any, dict[Any, dict[str, Any]]]] = {}
-    for baseline, experiments in _baselines(shown):  # newest commit first
-        if key not in baseline["params"]:
-            continue
+    baselines = [(b, experiments) for b, experiments in _baselines(shown) if key in b["params"]]
+    if not baselines:
+        raise FmnistError(f"seeds: no commit in `dvc exp show` has params key {key!r}")
+    for baseline, experiments in baselines:  # newest commit first
         for row in [baseline, *experiments]:
             params = _as_preset(row["params"], variant) if preset and row is not baseline else row["params"]
             keys = {*params, *baseline["params"]}
@@ -197,10 +198,8 @@ def seed_runs(
                     "cpu_features": training.get("cpu_features", []),
                 },
             )
-    if not any(key in baseline["params"] for baseline, _ in _baselines(shown)):
-        raise FmnistError(f"seeds: no commit in `dvc exp show` has params key {key!r}")
     if not groups:
-        return next(b["rev"] for b, _ in _baselines(shown) if key in b["params"]), []
+        return baselines[0][0]["rev"], []
     # The most seeds; among equals, the newest commit's (dicts keep the order they were found in).
     commit, committed_seed, runs = max(groups.values(), key=lambda group: len(group[2]))
     # The committed seed first (a preset's: its experiment of that seed), then by seed.
